@@ -1,0 +1,47 @@
+// Set-up configuration, read once from the environment (nothing else in scripts/ reads process.env).
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+const ZSetupEnvSchema = z.object({
+  DSAI_CACHE_DIR: z.string().min(1).optional(),
+  /** A tofu/terraform executable to use, or the word `build` to force the pinned OpenTofu build. */
+  DSAI_TOFU: z.string().min(1).optional(),
+  /** Bridge subnet of a dockerd that set-up starts (never applied to an engine that already runs). */
+  DSAI_DOCKER_BIP: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an address with prefix, e.g. 172.30.253.1/24")
+    .default("172.30.253.1/24"),
+  DSAI_DOCKER_POOL: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected a subnet, e.g. 172.30.0.0/17")
+    .default("172.30.0.0/17"),
+  DSAI_IMAGE_NODE_BASE: z.string().min(1).optional(),
+  DSAI_IMAGE_DEBIAN_BASE: z.string().min(1).optional(),
+});
+
+export type TSetupConfig = {
+  repoRoot: string;
+  cacheDir: string;
+  tofuOverride: string | undefined;
+  dockerBip: string;
+  dockerPool: string;
+  images: { nodeBase: string | undefined; debianBase: string | undefined };
+};
+
+export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupConfig {
+  const parsed = ZSetupEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid set-up configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    repoRoot: resolve(import.meta.dirname, "../.."),
+    cacheDir: resolve(e.DSAI_CACHE_DIR ?? join(homedir(), ".cache", "dsai")),
+    tofuOverride: e.DSAI_TOFU,
+    dockerBip: e.DSAI_DOCKER_BIP,
+    dockerPool: e.DSAI_DOCKER_POOL,
+    images: { nodeBase: e.DSAI_IMAGE_NODE_BASE, debianBase: e.DSAI_IMAGE_DEBIAN_BASE },
+  };
+}
