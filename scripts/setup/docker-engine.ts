@@ -17,7 +17,9 @@ export async function ensureDockerEngine(config: TSetupConfig): Promise<void> {
     throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer \`docker info\`; start that engine or unset DOCKER_HOST`);
   }
   if (process.getuid?.() !== 0) {
-    throw new Error("no Docker engine answers and set-up is not root, so it cannot start dockerd: start Docker (or set DOCKER_HOST) and run again");
+    throw new Error(
+      "no Docker engine answers and set-up is not root, so it cannot start dockerd: start Docker (or set DOCKER_HOST) and run again",
+    );
   }
   const dir = join(config.cacheDir, "docker");
   mkdirSync(dir, { recursive: true });

@@ -114,12 +114,14 @@ async function buildDebianBase(name: string): Promise<void> {
 export async function ensureBaseImages(config: TSetupConfig): Promise<TBaseImages> {
   const names = baseImageNames(config);
   if (!imageExists(names.nodeBase)) {
-    if (config.images.nodeBase) throw new Error(`DSAI_IMAGE_NODE_BASE=${names.nodeBase} is not present in the Docker engine: pull or build it first`);
+    if (config.images.nodeBase)
+      throw new Error(`DSAI_IMAGE_NODE_BASE=${names.nodeBase} is not present in the Docker engine: pull or build it first`);
     note(`building ${names.nodeBase}`);
     await buildNodeBase(names.nodeBase);
   }
   if (!imageExists(names.debianBase)) {
-    if (config.images.debianBase) throw new Error(`DSAI_IMAGE_DEBIAN_BASE=${names.debianBase} is not present in the Docker engine: pull or build it first`);
+    if (config.images.debianBase)
+      throw new Error(`DSAI_IMAGE_DEBIAN_BASE=${names.debianBase} is not present in the Docker engine: pull or build it first`);
     note(`building ${names.debianBase}`);
     await buildDebianBase(names.debianBase);
   }

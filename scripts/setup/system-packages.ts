@@ -14,11 +14,23 @@ export type TSystemTool = {
 };
 
 export const SYSTEM_TOOLS: TSystemTool[] = [
-  { command: "dockerd", debianPackage: "docker.io", hint: "install Docker Engine (docs.docker.com/engine/install) or set DOCKER_HOST to a running engine" },
+  {
+    command: "dockerd",
+    debianPackage: "docker.io",
+    hint: "install Docker Engine (docs.docker.com/engine/install) or set DOCKER_HOST to a running engine",
+  },
   { command: "docker", debianPackage: "docker.io", hint: "install the Docker CLI" },
   { command: "chromium", debianPackage: "chromium", hint: "install Chromium and make `chromium` available on PATH (or set DSAI_CHROMIUM)" },
-  { command: "debootstrap", debianPackage: "debootstrap", hint: "install debootstrap, or set DSAI_IMAGE_DEBIAN_BASE to a Debian bookworm image you have" },
-  { command: "go", debianPackage: "", hint: "install Go >= 1.26 (go.dev/dl), or set DSAI_TOFU to a tofu/terraform binary and provide the providers' plugin mirror" },
+  {
+    command: "debootstrap",
+    debianPackage: "debootstrap",
+    hint: "install debootstrap, or set DSAI_IMAGE_DEBIAN_BASE to a Debian bookworm image you have",
+  },
+  {
+    command: "go",
+    debianPackage: "",
+    hint: "install Go >= 1.26 (go.dev/dl), or set DSAI_TOFU to a tofu/terraform binary and provide the providers' plugin mirror",
+  },
 ];
 
 function canUseApt(): boolean {

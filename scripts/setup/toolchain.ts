@@ -5,8 +5,8 @@
 // keeps the previous binary (builds write a temporary file that is renamed only on success).
 import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import toolchain from "../../packages/stacks/toolchain.json" with { type: "json" };
 import type { TToolchainResolved } from "../../packages/stacks/src/toolchain.ts";
+import toolchain from "../../packages/stacks/toolchain.json" with { type: "json" };
 import type { TSetupConfig } from "./config.ts";
 import { probe, run, which } from "./exec.ts";
 import { note } from "./progress.ts";

@@ -1,0 +1,26 @@
+// Synthesizes one CDKTF stack in-process (no cdktf-cli) into a tofu working directory.
+// The working directory keeps its `.terraform/`, lock file and state across synths: only
+// `cdk.tf.json` is replaced, atomically, so an interrupted synth never leaves a torn file.
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, type TerraformStack } from "cdktf";
+
+export const STACK_FILE = "cdk.tf.json";
+
+export function synthStack(workDir: string, define: (app: App) => TerraformStack): { file: string; json: unknown } {
+  const outdir = mkdtempSync(join(tmpdir(), "dsai-synth-"));
+  try {
+    const app = new App({ outdir, skipValidation: false });
+    const stack = define(app);
+    app.synth();
+    const synthesized = readFileSync(join(outdir, "stacks", stack.node.id, STACK_FILE), "utf8");
+    mkdirSync(workDir, { recursive: true });
+    const file = join(workDir, STACK_FILE);
+    writeFileSync(`${file}.tmp`, synthesized);
+    renameSync(`${file}.tmp`, file);
+    return { file, json: JSON.parse(synthesized) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,27 @@
+// `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
+// Idempotent: a second run finds everything in place and finishes in seconds.
+import { readSetupConfig } from "./setup/config.ts";
+import { ensureDockerEngine } from "./setup/docker-engine.ts";
+import { ensureBaseImages } from "./setup/images.ts";
+import { ensurePrismaClients } from "./setup/prisma.ts";
+import { step } from "./setup/progress.ts";
+import { ensureSystemTools, SYSTEM_TOOLS } from "./setup/system-packages.ts";
+import { ensureToolchain } from "./setup/toolchain.ts";
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const config = readSetupConfig();
+  await step("system tools (docker, chromium, debootstrap)", () =>
+    ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command !== "go" && !(t.command === "dockerd" && process.env.DOCKER_HOST))),
+  );
+  await step("Docker engine", () => ensureDockerEngine(config));
+  await step("OpenTofu and providers (offline mirror)", () => ensureToolchain(config));
+  await step("base images", () => ensureBaseImages(config));
+  await step("Prisma clients", () => ensurePrismaClients(config));
+  process.stdout.write(`setup: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (cache: ${config.cacheDir})\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`\nsetup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
