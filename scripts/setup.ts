@@ -12,7 +12,16 @@ async function main(): Promise<void> {
   const started = performance.now();
   const config = readSetupConfig();
   await step("system tools (docker, chromium, debootstrap)", () =>
-    ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command !== "go" && !(t.command === "dockerd" && process.env.DOCKER_HOST))),
+    ensureSystemTools(
+      SYSTEM_TOOLS.filter(
+        (t) =>
+          // go is needed only when something must be built; it is checked there.
+          t.command !== "go" &&
+          !(t.command === "dockerd" && config.dockerHost) &&
+          !(t.command === "chromium" && config.chromium) &&
+          !(t.command === "debootstrap" && config.images.debianBase),
+      ),
+    ),
   );
   await step("Docker engine", () => ensureDockerEngine(config));
   await step("OpenTofu and providers (offline mirror)", () => ensureToolchain(config));

@@ -17,6 +17,10 @@ const ZSetupEnvSchema = z.object({
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected a subnet, e.g. 172.30.0.0/17")
     .default("172.30.0.0/17"),
   DSAI_IMAGE_NODE_BASE: z.string().min(1).optional(),
+  /** An engine to use instead of starting one (Docker's own variable). */
+  DOCKER_HOST: z.string().min(1).optional(),
+  /** A Chromium executable other than Debian's /usr/bin/chromium. */
+  DSAI_CHROMIUM: z.string().min(1).optional(),
   DSAI_IMAGE_DEBIAN_BASE: z.string().min(1).optional(),
 });
 
@@ -26,6 +30,8 @@ export type TSetupConfig = {
   tofuOverride: string | undefined;
   dockerBip: string;
   dockerPool: string;
+  dockerHost: string | undefined;
+  chromium: string | undefined;
   images: { nodeBase: string | undefined; debianBase: string | undefined };
 };
 
@@ -42,6 +48,8 @@ export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupCon
     tofuOverride: e.DSAI_TOFU,
     dockerBip: e.DSAI_DOCKER_BIP,
     dockerPool: e.DSAI_DOCKER_POOL,
+    dockerHost: e.DOCKER_HOST,
+    chromium: e.DSAI_CHROMIUM,
     images: { nodeBase: e.DSAI_IMAGE_NODE_BASE, debianBase: e.DSAI_IMAGE_DEBIAN_BASE },
   };
 }

@@ -13,8 +13,8 @@ export function dockerAnswers(): boolean {
 
 export async function ensureDockerEngine(config: TSetupConfig): Promise<void> {
   if (dockerAnswers()) return;
-  if (process.env.DOCKER_HOST) {
-    throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} does not answer \`docker info\`; start that engine or unset DOCKER_HOST`);
+  if (config.dockerHost) {
+    throw new Error(`DOCKER_HOST=${config.dockerHost} does not answer \`docker info\`; start that engine or unset DOCKER_HOST`);
   }
   if (process.getuid?.() !== 0) {
     throw new Error(

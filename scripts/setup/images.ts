@@ -5,23 +5,11 @@ import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { baseImageNames, type TBaseImages } from "../../packages/stacks/src/images.ts";
 import type { TSetupConfig } from "./config.ts";
 import { probe, run } from "./exec.ts";
 import { note } from "./progress.ts";
 import { ensureSystemTools, SYSTEM_TOOLS } from "./system-packages.ts";
-
-/** Bump when the way an image is made changes, so every machine rebuilds it. */
-const NODE_BASE_RECIPE = 1;
-const DEBIAN_BASE_RECIPE = 1;
-
-export type TBaseImages = { nodeBase: string; debianBase: string };
-
-export function baseImageNames(config: TSetupConfig): TBaseImages {
-  return {
-    nodeBase: config.images.nodeBase ?? `dsai/node-base:${process.versions.node}-r${NODE_BASE_RECIPE}`,
-    debianBase: config.images.debianBase ?? `dsai/debian-base:bookworm-r${DEBIAN_BASE_RECIPE}`,
-  };
-}
 
 function imageExists(name: string): boolean {
   return probe("docker", ["image", "inspect", "--format", "{{.Id}}", name]).ok;
@@ -112,7 +100,7 @@ async function buildDebianBase(name: string): Promise<void> {
 }
 
 export async function ensureBaseImages(config: TSetupConfig): Promise<TBaseImages> {
-  const names = baseImageNames(config);
+  const names = baseImageNames({ DSAI_IMAGE_NODE_BASE: config.images.nodeBase, DSAI_IMAGE_DEBIAN_BASE: config.images.debianBase });
   if (!imageExists(names.nodeBase)) {
     if (config.images.nodeBase)
       throw new Error(`DSAI_IMAGE_NODE_BASE=${names.nodeBase} is not present in the Docker engine: pull or build it first`);

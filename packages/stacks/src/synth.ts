@@ -4,15 +4,19 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, type TerraformStack } from "cdktf";
+import { App, LocalBackend, type TerraformStack } from "cdktf";
 
 export const STACK_FILE = "cdk.tf.json";
+export const STATE_FILE = "terraform.tfstate";
 
 export function synthStack(workDir: string, define: (app: App) => TerraformStack): { file: string; json: unknown } {
   const outdir = mkdtempSync(join(tmpdir(), "dsai-synth-"));
   try {
     const app = new App({ outdir, skipValidation: false });
     const stack = define(app);
+    // State lives in the working directory itself (cdktf's default path is relative to the
+    // process's current directory, which would scatter state files across the repository).
+    new LocalBackend(stack, { path: STATE_FILE });
     app.synth();
     const synthesized = readFileSync(join(outdir, "stacks", stack.node.id, STACK_FILE), "utf8");
     mkdirSync(workDir, { recursive: true });

@@ -1,0 +1,133 @@
+// Runs tofu (or terraform) on one working directory: init from the offline plugin mirror, plan
+// to a saved plan file, apply that exact plan, destroy, outputs. plan/apply/destroy run with
+// `-json`, whose event stream is handed to the caller line by line (live progress in the UI)
+// and whose error diagnostics become the message of a TofuError.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { z } from "zod";
+import type { TToolchainResolved } from "./toolchain.ts";
+
+/** One line of tofu's machine-readable UI (`-json`), the fields DSAI reads. */
+export const ZTofuEventSchema = z.looseObject({
+  "@level": z.string(),
+  "@message": z.string(),
+  type: z.string(),
+  diagnostic: z.looseObject({ severity: z.string(), summary: z.string(), detail: z.string().optional() }).optional(),
+  changes: z.looseObject({ add: z.number(), change: z.number(), remove: z.number(), operation: z.string() }).optional(),
+});
+export type TTofuEvent = z.infer<typeof ZTofuEventSchema>;
+
+export type TPlanSummary = { add: number; change: number; remove: number; hasChanges: boolean };
+
+export class TofuError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly diagnostics: string[],
+    output: string,
+  ) {
+    const detail = diagnostics.length > 0 ? diagnostics.join("\n") : output.trim().split("\n").slice(-15).join("\n");
+    super(`${command} failed (exit ${exitCode}):\n${detail}`);
+  }
+}
+
+export type TTofuOptions = {
+  workDir: string;
+  toolchain: TToolchainResolved;
+  /** Every `-json` event of plan/apply/destroy, in order. */
+  onEvent?: (event: TTofuEvent) => void;
+  /** Extra environment for the providers (e.g. DOCKER_HOST, KUBECONFIG). */
+  env?: NodeJS.ProcessEnv;
+  /** Kills a command that runs longer (a hung provider must not hang provisioning). */
+  timeoutMs?: number;
+};
+
+export const PLAN_FILE = "tfplan";
+
+export type TTofu = ReturnType<typeof createTofu>;
+
+export function createTofu(options: TTofuOptions) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...options.env,
+    TF_CLI_CONFIG_FILE: options.toolchain.cliConfigFile,
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    CHECKPOINT_DISABLE: "1",
+  };
+
+  function run(args: string[], json: boolean): Promise<{ stdout: string; events: TTofuEvent[] }> {
+    const command = `${options.toolchain.kind} ${args.join(" ")}`;
+    return new Promise((resolve, reject) => {
+      const child = spawn(options.toolchain.tofuBin, args, { cwd: options.workDir, env, stdio: ["ignore", "pipe", "pipe"] });
+      const events: TTofuEvent[] = [];
+      const diagnostics: string[] = [];
+      let stdout = "";
+      let stderr = "";
+      const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs ?? 15 * 60_000);
+      const lines = createInterface({ input: child.stdout });
+      lines.on("line", (line) => {
+        stdout += `${line}\n`;
+        if (!json) return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          return; // a provider may print plain text; it stays in stdout for the error message
+        }
+        const event = ZTofuEventSchema.safeParse(parsed);
+        if (!event.success) return;
+        events.push(event.data);
+        const d = event.data.diagnostic;
+        if (d?.severity === "error") diagnostics.push(d.detail ? `${d.summary}: ${d.detail}` : d.summary);
+        options.onEvent?.(event.data);
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("error", (err) => {
+        clearTimeout(timer);
+        reject(new TofuError(command, null, [], err.message));
+      });
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        // `plan -detailed-exitcode` answers 2 for "changes present": a success.
+        const ok = code === 0 || (code === 2 && args.includes("-detailed-exitcode"));
+        if (ok) resolve({ stdout, events });
+        else reject(new TofuError(command, code, diagnostics, `${stderr}\n${stdout}`));
+      });
+    });
+  }
+
+  return {
+    /** Providers come from the local mirror named in the CLI config: no network. */
+    async init(): Promise<void> {
+      await run(["init", "-input=false", "-no-color"], false);
+    },
+
+    /** Plans into PLAN_FILE and returns what would change. */
+    async plan(opts: { destroy?: boolean } = {}): Promise<TPlanSummary> {
+      const args = ["plan", "-input=false", "-json", "-detailed-exitcode", `-out=${PLAN_FILE}`];
+      if (opts.destroy) args.push("-destroy");
+      const { events } = await run(args, true);
+      const summary = events.find((e) => e.type === "change_summary")?.changes;
+      const counts = { add: summary?.add ?? 0, change: summary?.change ?? 0, remove: summary?.remove ?? 0 };
+      return { ...counts, hasChanges: counts.add + counts.change + counts.remove > 0 };
+    },
+
+    /** Applies exactly the plan saved by plan(), never a fresh one. */
+    async apply(): Promise<void> {
+      await run(["apply", "-input=false", "-json", PLAN_FILE], true);
+    },
+
+    async destroy(): Promise<void> {
+      await run(["destroy", "-input=false", "-json", "-auto-approve"], true);
+    },
+
+    async output(): Promise<Record<string, unknown>> {
+      const { stdout } = await run(["output", "-json", "-no-color"], false);
+      const raw = z.record(z.string(), z.object({ value: z.unknown() })).parse(JSON.parse(stdout || "{}"));
+      return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.value]));
+    },
+  };
+}
