@@ -122,7 +122,7 @@ describe("AudioSocket server", () => {
     goodPeer.socket.write(encodeUuid(good));
     const payloads = [Buffer.from([0x10, 0xff, 0xff, 1, 2, 3]), Buffer.from([0x7e, 0, 1, 0]), Buffer.from([0x03, 0, 1, 0x00])];
     const badPeers = await Promise.all(bad.map(() => asterisk(port)));
-    badPeers.forEach((p, i) => p.socket.write(Buffer.concat([encodeUuid(bad[i] as string), payloads[i] as Buffer])));
+    for (const [i, p] of badPeers.entries()) p.socket.write(Buffer.concat([encodeUuid(bad[i] as string), payloads[i] as Buffer]));
     await Promise.all(badPeers.map((p) => p.closed));
     expect(badSessions.map((s) => s.ended?.cause)).toEqual(["protocol_error", "protocol_error", "protocol_error"]);
     expect(errors.join("\n")).toMatch(/exceeds the 8192-byte cap/);

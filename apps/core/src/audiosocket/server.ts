@@ -71,7 +71,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     }
     enders.add(end);
 
-    function onFrame(frame: TFrame): void {
+    function onFrame(frame: TFrame) {
       if (!session) {
         if (frame.kind !== "uuid") return end("protocol_error", `first frame was ${frame.kind}, not the call UUID`);
         clearTimeout(uuidTimer);
