@@ -11,7 +11,7 @@ import { join, relative, resolve } from "node:path";
 const repoRoot = resolve(import.meta.dirname, "..");
 
 type TCounts = { passed: number; failed: number; skipped: number };
-type TWorkspace = { dir: string; name: string; runner: "vitest" | "playwright" };
+type TWorkspace = { dir: string; name: string; runner: "vitest" | "playwright"; hasTests: boolean };
 
 function workspaces(): TWorkspace[] {
   const found: TWorkspace[] = [];
@@ -29,9 +29,8 @@ function workspaces(): TWorkspace[] {
     const pkgFile = join(dir, "package.json");
     if (!existsSync(pkgFile)) continue;
     const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { name: string; scripts?: Record<string, string> };
-    if (!pkg.scripts?.test) continue;
     const runner = existsSync(join(dir, "playwright.config.ts")) ? "playwright" : "vitest";
-    found.push({ dir, name: pkg.name, runner });
+    found.push({ dir, name: pkg.name, runner, hasTests: Boolean(pkg.scripts?.test) });
   }
   return found;
 }
@@ -89,13 +88,39 @@ async function runWorkspace(ws: TWorkspace, scratch: string): Promise<TCounts> {
   return counts;
 }
 
+/** Lint of the whole repository and a type check of each workspace: one check each. */
+async function staticChecks(list: TWorkspace[]): Promise<TCounts> {
+  const counts: TCounts = { passed: 0, failed: 0, skipped: 0 };
+  const bin = (tool: string) => join(repoRoot, "node_modules", ".bin", tool);
+  const checks: { name: string; cmd: string; args: string[]; cwd: string }[] = [
+    { name: "lint (biome)", cmd: bin("biome"), args: ["check", "."], cwd: repoRoot },
+    { name: "typecheck scripts", cmd: bin("tsc"), args: ["-p", ".", "--noEmit"], cwd: join(repoRoot, "scripts") },
+    ...list
+      .filter((ws) => existsSync(join(ws.dir, "tsconfig.json")))
+      .map((ws) => ({ name: `typecheck ${ws.name}`, cmd: bin("tsc"), args: ["-p", ".", "--noEmit"], cwd: ws.dir })),
+  ];
+  process.stdout.write("\n== static checks\n");
+  for (const check of checks) {
+    const code = await runStreaming(check.cmd, check.args, check.cwd, process.env);
+    process.stdout.write(`${code === 0 ? "ok  " : "FAIL"} ${check.name}\n`);
+    if (code === 0) counts.passed += 1;
+    else counts.failed += 1;
+  }
+  return counts;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const scratch = mkdtempSync(join(tmpdir(), "dsai-test-"));
   const total: TCounts = { passed: 0, failed: 0, skipped: 0 };
   const rows: string[] = [];
   try {
-    for (const ws of workspaces()) {
+    const list = workspaces();
+    const checks = await staticChecks(list);
+    total.passed += checks.passed;
+    total.failed += checks.failed;
+    rows.push(`  ${"static checks".padEnd(22)} ${checks.passed} passed, ${checks.failed} failed, 0 skipped`);
+    for (const ws of list.filter((w) => w.hasTests)) {
       const c = await runWorkspace(ws, scratch);
       total.passed += c.passed;
       total.failed += c.failed;
