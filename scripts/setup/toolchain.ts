@@ -3,7 +3,7 @@
 //
 // Built binaries are cached under <cache>/toolchain keyed by version and commit; a failed build
 // keeps the previous binary (builds write a temporary file that is renamed only on success).
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TToolchainResolved } from "../../packages/stacks/src/toolchain.ts";
 import toolchain from "../../packages/stacks/toolchain.json" with { type: "json" };
@@ -70,12 +70,29 @@ async function resolveTofu(config: TSetupConfig): Promise<{ bin: string; kind: "
     }
   }
   const { version, goModule, package: pkg, ldflags } = toolchain.opentofu;
-  const bin = join(config.cacheDir, "toolchain", "opentofu", version, "tofu");
+  const root = join(config.cacheDir, "toolchain", "opentofu");
+  const bin = join(root, version, "tofu");
   if (!existsSync(bin)) {
     note(`building OpenTofu ${version} with go build (first run only; a few minutes)`);
-    await goBuild(config, goModule, pkg, ldflags, bin);
+    try {
+      await goBuild(config, goModule, pkg, ldflags, bin);
+    } catch (err) {
+      // A failed build of a newer pin keeps the machine working with the previous one.
+      const previous = previousBuild(root);
+      if (!previous) throw err;
+      note(`OpenTofu ${version} failed to build; keeping the cached ${previous.version}:\n${(err as Error).message}`);
+      return { bin: previous.bin, kind: "tofu", version: previous.version };
+    }
   }
   return { bin, kind: "tofu", version };
+}
+
+/** The newest OpenTofu already built in the cache, if any. */
+function previousBuild(root: string): { bin: string; version: string } | undefined {
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, "tofu"))) : [];
+  versions.sort((a, b) => (versionAtLeast(a, b) ? -1 : 1));
+  const newest = versions[0];
+  return newest ? { bin: join(root, newest, "tofu"), version: newest } : undefined;
 }
 
 /** Hard-links (or copies, across file systems) `from` to `to`, replacing what is there. */
