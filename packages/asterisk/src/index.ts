@@ -1,0 +1,5 @@
+export { GENERATOR_VERSION, generateExtensions, generatePjsip, generateTenantConfig, type TTenantConfigFiles } from "./generate.ts";
+export { TRANSPORTS, type TTenantNames, tenantNames } from "./names.ts";
+export { ConfigParseError, parseAsteriskConfig, parseDialplan, type TParsedConfig } from "./parse.ts";
+export * from "./tenant-data.ts";
+export { ALLOWED_APPS, actualObjects, duplicateNames, intendedObjects, TenantFilesMismatch, verifyTenantFiles } from "./verify.ts";
