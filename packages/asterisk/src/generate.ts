@@ -118,7 +118,7 @@ function callPath(t: TTenantAsterisk): string[] {
       `Set(DSAI_CALL=\${CURL(http://${core}/calls?token=${t.token},agent=\${ARG1}&number=\${ARG2}&caller=\${URIENCODE(\${CALLERID(num)})})})`,
       `GotoIf($[\${REGEX("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" \${DSAI_CALL})}]?open)`,
       `Goto(${n.refuseContext},s,1)`,
-      "(open)ExecIf($[${ARG3} = 1]?MixMonitor(" + `${n.recordingDir}/\${DSAI_CALL}.wav))`,
+      `(open)ExecIf($[\${ARG3} = 1]?MixMonitor(${n.recordingDir}/\${DSAI_CALL}.wav))`,
       `Dial(AudioSocket/${audio}/\${DSAI_CALL}/c(slin),,g)`,
       `Set(DSAI_NEXT=\${CURL(http://${core}/calls/\${DSAI_CALL}/next?token=${t.token})})`,
       `GotoIf($[\${REGEX("^[+]?[0-9]{2,15}$" \${DSAI_NEXT})}]?transfer)`,

@@ -97,7 +97,7 @@ export function verifyTenantFiles(data: TTenantAsterisk, files: TTenantConfigFil
 /** Names that two or more tenants' files define: must always be empty. */
 export function duplicateNames(tenants: TTenantConfigFiles[]): string[] {
   const owners = new Map<string, number>();
-  for (const [i, files] of tenants.entries()) {
+  for (const files of tenants) {
     const objects = actualObjects(files);
     const names = new Set([...objects.pjsip, ...Object.keys(objects.contexts).map((c) => `context:${c}`)]);
     for (const name of names) owners.set(name, (owners.get(name) ?? 0) + 1);
