@@ -94,7 +94,12 @@ async function staticChecks(list: TWorkspace[]): Promise<TCounts> {
   const bin = (tool: string) => join(repoRoot, "node_modules", ".bin", tool);
   const checks: { name: string; cmd: string; args: string[]; cwd: string }[] = [
     { name: "lint (biome)", cmd: bin("biome"), args: ["check", "."], cwd: repoRoot },
-    ...["scripts", "bench"].map((dir) => ({ name: `typecheck ${dir}/`, cmd: bin("tsc"), args: ["-p", ".", "--noEmit"], cwd: join(repoRoot, dir) })),
+    ...["scripts", "bench"].map((dir) => ({
+      name: `typecheck ${dir}/`,
+      cmd: bin("tsc"),
+      args: ["-p", ".", "--noEmit"],
+      cwd: join(repoRoot, dir),
+    })),
     ...list
       .filter((ws) => existsSync(join(ws.dir, "tsconfig.json")))
       .map((ws) => ({ name: `typecheck ${ws.name}`, cmd: bin("tsc"), args: ["-p", ".", "--noEmit"], cwd: ws.dir })),

@@ -1,3 +1,4 @@
+/// <reference path="./ari-client.d.ts" />
 // Control of the shared Asterisk through ARI, behind a small interface so the platform never
 // depends on ari-client's shape: reload only the modules whose files changed (never a full
 // `core reload`), list a tenant's endpoints and live channels, hang up a tenant's channels.
