@@ -30,4 +30,6 @@ const file = writeResult(
   },
   `median of ${RUNS} runs after one warm-up; 10 numbers, 2 trunks, 1 phone per tenant`,
 );
-process.stdout.write(`generate+validate ${TENANTS} tenants: median ${total.toFixed(1)} ms (runs: ${times.map((t) => t.toFixed(0)).join(", ")}) -> ${file}\n`);
+process.stdout.write(
+  `generate+validate ${TENANTS} tenants: median ${total.toFixed(1)} ms (runs: ${times.map((t) => t.toFixed(0)).join(", ")}) -> ${file}\n`,
+);
