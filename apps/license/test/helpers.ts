@@ -53,6 +53,11 @@ export function call(h: THarness, method: string, path: string, token: string | 
   });
 }
 
-export function usage(callId: string, seconds: number, extra: Record<string, unknown> = {}) {
+/** A response body, typed loosely for assertions on error codes and fields. */
+export async function json(res: Response): Promise<Record<string, unknown> & { error: { code: string; message: string; field?: string } }> {
+  return (await res.json()) as Record<string, unknown> & { error: { code: string; message: string; field?: string } };
+}
+
+export function usage(callId: string, seconds: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { callId, seconds, startedAt: "2026-11-24T10:00:00Z", endedAt: "2026-11-24T10:05:00Z", ...extra };
 }

@@ -1,7 +1,7 @@
 // The REST contract for real: credits, idempotent usage, reservations, keys and their rules.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, newLicense, startHarness, type THarness, usage } from "./helpers.ts";
+import { call, json, newLicense, startHarness, type THarness, usage } from "./helpers.ts";
 
 let h: THarness;
 beforeAll(async () => {
@@ -15,13 +15,13 @@ describe("License Service REST API", () => {
   it("answers /healthz", async () => {
     const res = await fetch(`${h.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await json(res)).toEqual({ ok: true });
   });
 
   it("reports credits in seconds and minutes, and whether a call may start", async () => {
     const { license, token } = await newLicense(h, 600);
     const res = await call(h, "GET", `/license/${license.id}/credits`, token);
-    expect(await res.json()).toEqual({
+    expect(await json(res)).toEqual({
       licenseId: license.id,
       status: "active",
       remainingSeconds: 600,
@@ -35,15 +35,15 @@ describe("License Service REST API", () => {
     const { license, token } = await newLicense(h, 600);
     const callId = randomUUID();
     const first = await call(h, "POST", `/license/${license.id}/update`, token, usage(callId, 90, { agentId: "support" }));
-    expect(await first.json()).toEqual({ applied: true, duplicate: false, remainingSeconds: 510 });
+    expect(await json(first)).toEqual({ applied: true, duplicate: false, remainingSeconds: 510 });
     // Same body, keys in another order: still the same call.
     const { agentId: _a, ...rest } = usage(callId, 90, { agentId: "support" });
     const retry = await call(h, "POST", `/license/${license.id}/update`, token, { agentId: "support", ...rest });
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toEqual({ applied: false, duplicate: true, remainingSeconds: 510 });
+    expect(await json(retry)).toEqual({ applied: false, duplicate: true, remainingSeconds: 510 });
     const changed = await call(h, "POST", `/license/${license.id}/update`, token, usage(callId, 91, { agentId: "support" }));
     expect(changed.status).toBe(409);
-    expect((await changed.json()).error).toMatchObject({ code: "call_conflict", field: "callId" });
+    expect((await json(changed)).error).toMatchObject({ code: "call_conflict", field: "callId" });
     expect(await h.server.store.verify()).toMatchObject({ mismatches: [] });
   });
 
@@ -51,12 +51,12 @@ describe("License Service REST API", () => {
     const { license, token } = await newLicense(h, 100);
     const a = randomUUID();
     const r1 = await call(h, "POST", `/license/${license.id}/reserve`, token, { callId: a, seconds: 60 });
-    expect(await r1.json()).toMatchObject({ reserved: true, duplicate: false, remainingSeconds: 100, reservedSeconds: 60 });
+    expect(await json(r1)).toMatchObject({ reserved: true, duplicate: false, remainingSeconds: 100, reservedSeconds: 60 });
     const again = await call(h, "POST", `/license/${license.id}/reserve`, token, { callId: a, seconds: 60 });
-    expect(await again.json()).toMatchObject({ reserved: true, duplicate: true, reservedSeconds: 60 });
+    expect(await json(again)).toMatchObject({ reserved: true, duplicate: true, reservedSeconds: 60 });
     const short = await call(h, "POST", `/license/${license.id}/reserve`, token, { callId: randomUUID(), seconds: 41 });
     expect(short.status).toBe(402);
-    expect((await short.json()).error.code).toBe("no_credit");
+    expect((await json(short)).error.code).toBe("no_credit");
     await call(h, "POST", `/license/${license.id}/update`, token, usage(a, 30));
     const credits = await (await call(h, "GET", `/license/${license.id}/credits`, token)).json();
     expect(credits).toMatchObject({ remainingSeconds: 70, reservedSeconds: 0, allowed: true });
@@ -69,7 +69,7 @@ describe("License Service REST API", () => {
     try {
       const { license, token } = await newLicense(short, 100);
       await call(short, "POST", `/license/${license.id}/reserve`, token, { callId: randomUUID(), seconds: 100 });
-      expect((await (await call(short, "GET", `/license/${license.id}/credits`, token)).json()).allowed).toBe(false);
+      expect((await json(await call(short, "GET", `/license/${license.id}/credits`, token))).allowed).toBe(false);
       await new Promise((r) => setTimeout(r, 1_100));
       expect(await short.server.store.expireReservations()).toBe(1);
       const credits = await (await call(short, "GET", `/license/${license.id}/credits`, token)).json();
@@ -87,7 +87,7 @@ describe("License Service REST API", () => {
     await h.server.admin.suspendLicense(license.id);
     const res = await call(h, "POST", `/license/${license.id}/reserve`, token, { callId: randomUUID(), seconds: 10 });
     expect(res.status).toBe(403);
-    expect((await (await call(h, "GET", `/license/${license.id}/credits`, token)).json()).allowed).toBe(false);
+    expect((await json(await call(h, "GET", `/license/${license.id}/credits`, token))).allowed).toBe(false);
     expect((await call(h, "POST", `/license/${license.id}/update`, token, usage(randomUUID(), 5))).status).toBe(200);
   });
 });
@@ -126,7 +126,7 @@ describe("API keys", () => {
     await h.server.admin.revokeKey(reader.keyId);
     const revoked = await call(h, "GET", `/license/${reader.license.id}/credits`, reader.token);
     expect(revoked.status).toBe(401);
-    expect((await revoked.json()).error.code).toBe("key_revoked");
+    expect((await json(revoked)).error.code).toBe("key_revoked");
   });
 
   it("are rate limited per key with 429 and Retry-After", async () => {
