@@ -129,6 +129,11 @@ export function createStore(options: { url: string; poolSize?: number }) {
     }
   }
 
+  async function licenseVia(client: pg.PoolClient, id: string): Promise<TLicenseRow | undefined> {
+    const { rows } = await client.query("SELECT * FROM license WHERE id = $1", [id]);
+    return rows[0] ? licenseRow(rows[0]) : undefined;
+  }
+
   async function getLicense(id: string): Promise<TLicenseRow | undefined> {
     const { rows } = await pool.query({ name: "get-license", text: "SELECT * FROM license WHERE id = $1", values: [id] });
     return rows[0] ? licenseRow(rows[0]) : undefined;
@@ -275,7 +280,7 @@ export function createStore(options: { url: string; poolSize?: number }) {
           const held = existing.rows[0];
           if (!held) return { kind: "settled" };
           if (held.seconds !== r.seconds) return { kind: "conflict" };
-          const license = await getLicense(licenseId);
+          const license = await licenseVia(client, licenseId);
           return {
             kind: "duplicate",
             remainingSeconds: license?.balanceSeconds ?? 0,
@@ -292,7 +297,7 @@ export function createStore(options: { url: string; poolSize?: number }) {
         );
         if (!upd.rows[0]) {
           await client.query("ROLLBACK");
-          const license = await getLicense(licenseId);
+          const license = await licenseVia(client, licenseId);
           if (!license) return { kind: "not_found" };
           return { kind: license.status === "active" ? "no_credit" : "inactive" };
         }
