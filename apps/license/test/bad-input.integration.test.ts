@@ -90,7 +90,7 @@ describe("bad input", () => {
       "/license//update",
       `/license/${lic.license.id}/../credits`,
       "/trpc/createLicense",
-      "/license/" + "a".repeat(2000) + "/update",
+      `/license/${"a".repeat(2000)}/update`,
       "/nothing",
     ];
     const statuses = new Map<number, number>();
