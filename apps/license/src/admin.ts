@@ -62,7 +62,7 @@ async function notFoundAs404<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createAdmin(store: TStore) {
+export function createAdmin(store: TStore, hooks: { keyRevoked?: (keyId: string) => void } = {}) {
   const show = async (licenseId: string) => {
     const license = await store.getLicense(ZLicenseIdSchema.parse(licenseId));
     if (!license) throw new ApiError(404, "license_not_found", `license ${licenseId} not found`);
@@ -110,17 +110,15 @@ export function createAdmin(store: TStore) {
       return { ...publicKey(row), licenseId: i.licenseId, token: key.token };
     },
     listKeys: async (licenseId: string) => (await store.listApiKeys(ZLicenseIdSchema.parse(licenseId))).map(publicKey),
-    revokeKey: async (keyId: string) =>
-      publicKey(
-        await notFoundAs404(() =>
-          store.revokeApiKey(
-            z
-              .string()
-              .regex(/^[0-9A-Za-z]{12}$/, "a key id")
-              .parse(keyId),
-          ),
-        ),
-      ),
+    revokeKey: async (keyId: string) => {
+      const valid = z
+        .string()
+        .regex(/^[0-9A-Za-z]{12}$/, "a key id")
+        .parse(keyId);
+      const row = await notFoundAs404(() => store.revokeApiKey(valid));
+      hooks.keyRevoked?.(row.keyId);
+      return publicKey(row);
+    },
     usageHistory: async (input: z.input<typeof ZPageSchema>) => {
       const p = ZPageSchema.parse(input);
       return store.usageHistory(p.licenseId, { after: p.after === undefined ? undefined : z.uuid().parse(p.after), limit: p.limit });

@@ -5,10 +5,11 @@ import { MAX_BODY_BYTES, type TCredits, type TScope, ZLicenseIdSchema, ZReserveS
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { parseApiKey, secretMatches } from "./api-keys.ts";
 import { ApiError, invalidInput } from "./errors.ts";
+import type { TKeyCache } from "./key-cache.ts";
 import type { TRateLimiter } from "./rate-limit.ts";
 import type { TStore } from "./store.ts";
 
-export type THttpDeps = { store: TStore; rateLimiter: TRateLimiter; reservationTtlSeconds: number };
+export type THttpDeps = { store: TStore; keys: TKeyCache; rateLimiter: TRateLimiter; reservationTtlSeconds: number };
 
 function licenseIdOf(req: FastifyRequest): string {
   const parsed = ZLicenseIdSchema.safeParse((req.params as { id?: unknown }).id);
@@ -21,7 +22,7 @@ async function authorize(deps: THttpDeps, req: FastifyRequest, reply: FastifyRep
   const header = req.headers.authorization ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const parts = parseApiKey(token);
-  const key = parts ? await deps.store.findApiKey(parts.keyId) : undefined;
+  const key = parts ? await deps.keys.get(parts.keyId) : undefined;
   if (!parts || !key || !secretMatches(parts.secret, key.secretHash)) throw new ApiError(401, "unauthorized", "missing or invalid API key");
   if (key.revokedAt) throw new ApiError(401, "key_revoked", "this API key was revoked");
   if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) throw new ApiError(401, "key_expired", "this API key has expired");

@@ -3,6 +3,7 @@
 import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import { createAdmin } from "./admin.ts";
 import { buildHttpApp } from "./http.ts";
+import { createKeyCache } from "./key-cache.ts";
 import { createRateLimiter } from "./rate-limit.ts";
 import { createStore } from "./store.ts";
 import { licenseAdminRouter, type TAdminContext } from "./trpc.ts";
@@ -21,9 +22,11 @@ export type TLicenseServerOptions = {
 
 export function createLicenseServer(options: TLicenseServerOptions) {
   const store = createStore({ url: options.databaseUrl, poolSize: options.poolSize });
-  const admin = createAdmin(store);
+  const keys = createKeyCache({ store, url: options.databaseUrl });
+  const admin = createAdmin(store, { keyRevoked: (keyId) => keys.forget(keyId) });
   const app = buildHttpApp({
     store,
+    keys,
     rateLimiter: createRateLimiter(options.rateLimit),
     reservationTtlSeconds: options.reservationTtlSeconds,
   });
@@ -50,6 +53,7 @@ export function createLicenseServer(options: TLicenseServerOptions) {
       return `http://${options.host}:${port}`;
     },
     async start(): Promise<number> {
+      await keys.start();
       await app.listen({ host: options.host, port: options.port });
       const address = app.server.address();
       port = typeof address === "object" && address ? address.port : options.port;
@@ -60,6 +64,7 @@ export function createLicenseServer(options: TLicenseServerOptions) {
     async stop(): Promise<void> {
       if (sweeper) clearInterval(sweeper);
       await app.close();
+      await keys.stop();
       await store.close();
     },
   };

@@ -218,9 +218,12 @@ export function createStore(options: { url: string; poolSize?: number }) {
     },
 
     async revokeApiKey(keyId: string): Promise<TApiKeyRow> {
-      const { rows } = await pool.query("UPDATE api_key SET revoked_at = COALESCE(revoked_at, now()) WHERE key_id = $1 RETURNING *", [
-        keyId,
-      ]);
+      // The NOTIFY is sent when this statement commits: every instance drops the key at once.
+      const { rows } = await pool.query(
+        `WITH upd AS (UPDATE api_key SET revoked_at = COALESCE(revoked_at, now()) WHERE key_id = $1 RETURNING *)
+         SELECT upd.*, pg_notify('dsai_license_keys', upd.key_id) FROM upd`,
+        [keyId],
+      );
       if (!rows[0]) throw new NotFoundError(`API key ${keyId} not found`);
       return apiKeyRow(rows[0]);
     },

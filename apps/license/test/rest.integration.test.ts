@@ -1,6 +1,7 @@
 // The REST contract for real: credits, idempotent usage, reservations, keys and their rules.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../src/store.ts";
 import { call, json, newLicense, startHarness, type THarness, usage } from "./helpers.ts";
 
 let h: THarness;
@@ -127,6 +128,22 @@ describe("API keys", () => {
     const revoked = await call(h, "GET", `/license/${reader.license.id}/credits`, reader.token);
     expect(revoked.status).toBe(401);
     expect((await json(revoked)).error.code).toBe("key_revoked");
+  });
+
+  it("revoked from another process (the CLI) stop working within a fraction of a second", async () => {
+    const { license, token, keyId } = await newLicense(h, 10);
+    expect((await call(h, "GET", `/license/${license.id}/credits`, token)).status).toBe(200); // now cached
+    const other = createStore({ url: h.databaseUrl, poolSize: 1 });
+    try {
+      await other.revokeApiKey(keyId);
+    } finally {
+      await other.close();
+    }
+    const started = performance.now();
+    while ((await call(h, "GET", `/license/${license.id}/credits`, token)).status === 200) {
+      expect(performance.now() - started).toBeLessThan(1_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   });
 
   it("are rate limited per key with 429 and Retry-After", async () => {
