@@ -4,8 +4,9 @@
 // DATABASE_URL names an external server's admin URL. Each app that exists joins as a child
 // process; Ctrl-C (or SIGTERM) stops the apps first, then Postgres, and exits when all are down.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { PLATFORM_MIGRATIONS_DIR } from "../packages/db/src/index.ts";
 import { applyMigrations, ensureDatabase, startEmbeddedPostgres } from "../packages/postgres/src/index.ts";
 
@@ -16,6 +17,8 @@ type TApp = {
   /** Entry file relative to the repository; the app joins only once it exists. */
   entry: string;
   env: (databases: (name: string) => Promise<string>) => Promise<NodeJS.ProcessEnv>;
+  /** Shown once the app started. */
+  note?: string;
 };
 
 /** Apps in start order. Each gets its own database on the shared server. */
@@ -23,9 +26,24 @@ const APPS: TApp[] = [
   {
     name: "license",
     entry: "apps/license/src/main.ts",
-    env: async (db) => ({ LICENSE_DATABASE_URL: await db("dsai_license"), LICENSE_PORT: process.env.LICENSE_PORT ?? "7400" }),
+    env: async (db) => ({
+      LICENSE_DATABASE_URL: await db("dsai_license"),
+      LICENSE_PORT: process.env.LICENSE_PORT ?? "7400",
+      LICENSE_ADMIN_TOKEN: process.env.LICENSE_ADMIN_TOKEN ?? localSecret("license-admin-token"),
+    }),
+    note: "License Service on http://127.0.0.1:7400 (admin token for /trpc: .data/license-admin-token; CLI: npm run license -- help)",
   },
 ];
+
+/** A random secret for local runs, generated once under .data/ (git-ignored, mode 0600). */
+function localSecret(name: string): string {
+  const file = join(repoRoot, ".data", name);
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 function log(message: string): void {
   process.stdout.write(`start: ${message}\n`);
@@ -40,6 +58,9 @@ async function main(): Promise<void> {
         port: Number(process.env.DSAI_POSTGRES_PORT ?? 0) || undefined,
       });
   log(external ? "using the Postgres at DATABASE_URL" : `embedded Postgres on ${new URL(postgres.adminUrl).host} (data: .data/postgres)`);
+  // While it runs, tools (the license CLI) find this server here instead of starting their own.
+  const urlFile = join(repoRoot, ".data", "postgres.url");
+  if (!external) writeFileSync(urlFile, `${postgres.adminUrl}\n`, { mode: 0o600 });
   const database = (name: string) => ensureDatabase(postgres.adminUrl, name);
 
   if (existsSync(PLATFORM_MIGRATIONS_DIR)) {
@@ -66,6 +87,7 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    if (!external) rmSync(urlFile, { force: true });
     await postgres.stop();
     log("stopped");
     process.exit(code);
@@ -83,7 +105,7 @@ async function main(): Promise<void> {
       log(`${app.name} exited (${signal ?? `code ${code}`}); stopping everything`);
       void stopAll(1);
     });
-    log(`${app.name} started (pid ${child.pid})`);
+    log(`${app.name} started (pid ${child.pid})${app.note ? `: ${app.note}` : ""}`);
   }
   log(children.length === 0 ? "no apps yet: Postgres runs alone. Ctrl-C stops it." : "running. Ctrl-C stops everything.");
 }

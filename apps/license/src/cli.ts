@@ -1,7 +1,6 @@
 // `npm run license -- <command>`: the admin CLI for ops. It talks to the license database
 // directly (LICENSE_DATABASE_URL, or the embedded one of `npm start`) and prints JSON, so
 // scripts can use it. Exit codes: 0 ok, 1 failure, 2 bad usage.
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { createAdmin } from "./admin.ts";
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
   const config = readLicenseConfig();
   let database: Awaited<ReturnType<typeof openLicenseDatabase>>;
   try {
-    database = await openLicenseDatabase(config.databaseUrl, join(import.meta.dirname, "../../../.data/license-postgres"));
+    database = await openLicenseDatabase(config.databaseUrl);
   } catch (err) {
     fail(1, JSON.stringify({ error: `cannot open the license database: ${(err as Error).message}` }));
   }

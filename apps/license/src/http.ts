@@ -18,7 +18,13 @@ function licenseIdOf(req: FastifyRequest): string {
 }
 
 /** Checks `Authorization: Bearer <key>` for `licenseId` and `scope`; applies the key's rate limit. */
-async function authorize(deps: THttpDeps, req: FastifyRequest, reply: FastifyReply, licenseId: string, scope: TScope): Promise<void> {
+async function authorize(
+  deps: THttpDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  licenseId: string,
+  scope: TScope,
+): Promise<{ agentId: string | null }> {
   const header = req.headers.authorization ?? "";
   const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
   const parts = parseApiKey(token);
@@ -37,6 +43,7 @@ async function authorize(deps: THttpDeps, req: FastifyRequest, reply: FastifyRep
     reply.header("retry-after", String(rate.retryAfterSeconds));
     throw new ApiError(429, "rate_limited", `too many requests; retry after ${rate.retryAfterSeconds} s`);
   }
+  return { agentId: key.agentId };
 }
 
 function creditsOf(license: { id: string; status: TCredits["status"]; balanceSeconds: number; reservedSeconds: number }): TCredits {
@@ -91,9 +98,13 @@ export function buildHttpApp(deps: THttpDeps): FastifyInstance {
 
   app.post("/license/:id/update", async (req, reply) => {
     const id = licenseIdOf(req);
-    await authorize(deps, req, reply, id, "usage:write");
+    const key = await authorize(deps, req, reply, id, "usage:write");
     const parsed = ZUsageUpdateSchema.safeParse(req.body);
     if (!parsed.success) throw invalidInput(parsed.error);
+    // A key issued to one agent reports only that agent's calls.
+    if (key.agentId !== null && parsed.data.agentId !== key.agentId) {
+      throw new ApiError(403, "agent_mismatch", `this API key reports only agent ${key.agentId}'s calls`, "agentId");
+    }
     const outcome = await deps.store.recordUsage(id, parsed.data, bodyHash(parsed.data));
     switch (outcome.kind) {
       case "applied":

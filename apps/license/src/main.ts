@@ -1,11 +1,10 @@
 // Entry of the License Service: configuration, database, server; SIGTERM/SIGINT stop it cleanly.
-import { join } from "node:path";
 import { readLicenseConfig } from "./config.ts";
 import { openLicenseDatabase } from "./database.ts";
 import { createLicenseServer } from "./server.ts";
 
 const config = readLicenseConfig();
-const database = await openLicenseDatabase(config.databaseUrl, join(import.meta.dirname, "../../../.data/license-postgres"));
+const database = await openLicenseDatabase(config.databaseUrl);
 const server = createLicenseServer({ ...config, databaseUrl: database.url });
 await server.start();
 process.stdout.write(

@@ -130,6 +130,17 @@ describe("API keys", () => {
     expect((await json(revoked)).error.code).toBe("key_revoked");
   });
 
+  it("issued to one agent report only that agent's calls", async () => {
+    const { license } = await newLicense(h, 100);
+    const agentKey = await h.server.admin.issueKey({ licenseId: license.id, agentId: "sales" });
+    expect(
+      (await call(h, "POST", `/license/${license.id}/update`, agentKey.token, usage(randomUUID(), 5, { agentId: "sales" }))).status,
+    ).toBe(200);
+    const other = await call(h, "POST", `/license/${license.id}/update`, agentKey.token, usage(randomUUID(), 5, { agentId: "support" }));
+    expect(other.status).toBe(403);
+    expect((await json(other)).error.field).toBe("agentId");
+  });
+
   it("revoked from another process (the CLI) stop working within a fraction of a second", async () => {
     const { license, token, keyId } = await newLicense(h, 10);
     expect((await call(h, "GET", `/license/${license.id}/credits`, token)).status).toBe(200); // now cached
