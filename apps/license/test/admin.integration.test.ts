@@ -33,7 +33,10 @@ describe("tRPC admin router", () => {
     });
     const key = await admin.issueKey.mutate({ licenseId: license.id, label: "agent support", agentId: "support" });
     expect(key.token).toMatch(/^dsai_lk_/);
-    for (let i = 0; i < 3; i++) await call(h, "POST", `/license/${license.id}/update`, key.token, usage(randomUUID(), 10));
+    for (let i = 0; i < 3; i++) {
+      const reported = await call(h, "POST", `/license/${license.id}/update`, key.token, usage(randomUUID(), 10, { agentId: "support" }));
+      expect(reported.status).toBe(200);
+    }
     const page1 = await admin.usageHistory.query({ licenseId: license.id, limit: 2 });
     const page2 = await admin.usageHistory.query({ licenseId: license.id, limit: 2, after: page1.at(-1)?.callId });
     expect(page1).toHaveLength(2);
