@@ -22,6 +22,16 @@ export function createKeyCache(options: { store: TStore; url: string }): TKeyCac
   let listening = false;
   let stopped = false;
 
+  /** Keeps trying (every second) until listening again; meanwhile every lookup reads the database. */
+  let retry: NodeJS.Timeout | undefined;
+  function relisten(): void {
+    if (stopped || retry) return; // one retry pending at a time, however many errors arrive
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (!stopped) listen().catch(relisten);
+    }, 1_000).unref();
+  }
+
   async function listen(): Promise<void> {
     const client = new pg.Client({ connectionString: options.url });
     client.on("notification", (n) => {
@@ -32,7 +42,7 @@ export function createKeyCache(options: { store: TStore; url: string }): TKeyCac
       listening = false;
       entries.clear();
       client.end().catch(() => {});
-      if (!stopped) setTimeout(() => void listen().catch(() => {}), 1_000).unref();
+      relisten();
     });
     await client.connect();
     await client.query(`LISTEN ${KEY_CHANNEL}`);
@@ -57,6 +67,7 @@ export function createKeyCache(options: { store: TStore; url: string }): TKeyCac
     },
     async stop() {
       stopped = true;
+      clearTimeout(retry);
       listening = false;
       await listener?.end().catch(() => {});
     },

@@ -157,6 +157,29 @@ describe("API keys", () => {
     }
   });
 
+  it("stay revocable while the cache's LISTEN connection is lost, and caching resumes after", async () => {
+    const { license, token, keyId } = await newLicense(h, 10);
+    expect((await call(h, "GET", `/license/${license.id}/credits`, token)).status).toBe(200); // now cached
+    const admin = createStore({ url: h.databaseUrl, poolSize: 1 });
+    const listenerPids = async () =>
+      (await admin.pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")).rows.map((r) => r.pid);
+    try {
+      const [pid] = await listenerPids();
+      expect(pid).toBeDefined();
+      await admin.pool.query("SELECT pg_terminate_backend($1)", [pid]);
+      await new Promise((r) => setTimeout(r, 100)); // the cache sees the error and stops trusting itself
+      await admin.revokeApiKey(keyId); // its NOTIFY reaches nobody
+      expect((await call(h, "GET", `/license/${license.id}/credits`, token)).status).toBe(401);
+      const started = performance.now();
+      while ((await listenerPids()).filter((p) => p !== pid).length === 0) {
+        expect(performance.now() - started).toBeLessThan(5_000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await admin.close();
+    }
+  });
+
   it("are rate limited per key with 429 and Retry-After", async () => {
     const limited = await startHarness({ rateLimit: { perSecond: 1, burst: 3 } });
     try {
