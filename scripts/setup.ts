@@ -11,7 +11,7 @@ import { ensureToolchain } from "./setup/toolchain.ts";
 async function main(): Promise<void> {
   const started = performance.now();
   const config = readSetupConfig();
-  await step("system tools (docker, chromium, debootstrap)", () =>
+  await step("system tools (docker, chromium, debootstrap, speech)", () =>
     ensureSystemTools(
       SYSTEM_TOOLS.filter(
         (t) =>

@@ -5,8 +5,10 @@ import { CommandError, run, which } from "./exec.ts";
 import { note } from "./progress.ts";
 
 export type TSystemTool = {
-  /** Executable that proves the tool is present. */
+  /** Executable that proves the tool is present (or, for data packages, a name for messages). */
   command: string;
+  /** A file that proves a data package (no executable) is present. */
+  file?: string;
   /** Debian package that provides it. */
   debianPackage: string;
   /** What a user on another system should do. */
@@ -26,6 +28,17 @@ export const SYSTEM_TOOLS: TSystemTool[] = [
     debianPackage: "debootstrap",
     hint: "install debootstrap, or set DSAI_IMAGE_DEBIAN_BASE to a Debian bookworm image you have",
   },
+  // Offline speech: the TTS and ASR provider services and the call simulator's caller voice.
+  { command: "espeak-ng", debianPackage: "espeak-ng", hint: "install eSpeak NG (the offline TTS provider)" },
+  { command: "pocketsphinx_continuous", debianPackage: "pocketsphinx", hint: "install PocketSphinx 5prealpha (the offline ASR provider)" },
+  {
+    command: "pocketsphinx-en-us",
+    file: "/usr/share/pocketsphinx/model/en-us/en-us/mdef",
+    debianPackage: "pocketsphinx-en-us",
+    hint: "install the PocketSphinx US English model (or set ASR_MODEL_DIR)",
+  },
+  { command: "sox", debianPackage: "sox", hint: "install SoX (resampling for the speech providers)" },
+  { command: "flite", debianPackage: "flite", hint: "install Flite (the call simulator's caller voice)" },
   {
     command: "go",
     debianPackage: "",
@@ -56,7 +69,8 @@ async function aptInstall(packages: string[]): Promise<void> {
 
 /** Installs (or demands) the tools in `tools` that are not on PATH. */
 export async function ensureSystemTools(tools: TSystemTool[]): Promise<void> {
-  const missing = tools.filter((t) => which(t.command) === undefined);
+  const present = (t: TSystemTool) => (t.file ? existsSync(t.file) : which(t.command) !== undefined);
+  const missing = tools.filter((t) => !present(t));
   if (missing.length === 0) return;
   const installable = missing.filter((t) => t.debianPackage !== "");
   const manual = missing.filter((t) => t.debianPackage === "");
@@ -72,7 +86,7 @@ export async function ensureSystemTools(tools: TSystemTool[]): Promise<void> {
   } else {
     manual.push(...installable);
   }
-  const still = manual.filter((t) => which(t.command) === undefined);
+  const still = manual.filter((t) => !present(t));
   if (still.length > 0) {
     const lines = still.map((t) => `  - ${t.command}: ${t.hint}${t.debianPackage ? ` (Debian: apt-get install ${t.debianPackage})` : ""}`);
     throw new Error(`missing tools that set-up cannot install here (it installs only on Debian as root):\n${lines.join("\n")}`);
