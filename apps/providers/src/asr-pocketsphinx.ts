@@ -1,7 +1,8 @@
 // ASR with PocketSphinx: POST /speech-to-text-stream with chunked PCM s16le 8 kHz; the response
 // streams one plain-text chunk per utterance as soon as PocketSphinx's voice activity detector
-// closes it. One decoder process per call: sox upsamples to the 16 kHz the en-us model expects,
-// and pocketsphinx_continuous decodes the stream as it arrives.
+// closes it. One decoder process per call: the audio is upsampled here to the 16 kHz the en-us
+// model expects (sox's resampler held back real-time audio long enough to lose utterances), and
+// pocketsphinx_continuous decodes the stream as it arrives.
 //
 // The open-vocabulary language model does poorly on 8 kHz telephony audio, so a service may be
 // given the phrases its agents expect (an IVR-style grammar): recognition is then restricted to
@@ -38,8 +39,35 @@ export function phraseGrammar(phrases: string[]): string {
 
 // The pipeline runs in sh only so that pocketsphinx reads a real pipe (it cannot read Node's
 // socket pairs); the script is constant and every variable part arrives as an argument.
-const PIPELINE =
-  'sox -q -t raw -r 8000 -e signed-integer -b 16 -c 1 - -t raw -r 16000 -e signed-integer -b 16 -c 1 - | exec stdbuf -oL pocketsphinx_continuous -infile /dev/stdin -logfn /dev/null "$@"';
+const PIPELINE = 'cat | exec stdbuf -oL pocketsphinx_continuous -infile /dev/stdin -logfn /dev/null "$@"';
+
+/** 8 kHz -> 16 kHz by linear interpolation, carrying the last sample across chunks. */
+export class Upsampler {
+  private last: number | undefined;
+  private odd: number | undefined;
+
+  push(pcm8k: Buffer): Buffer {
+    let bytes = pcm8k;
+    if (this.odd !== undefined) {
+      bytes = Buffer.concat([Buffer.from([this.odd]), pcm8k]);
+      this.odd = undefined;
+    }
+    if (bytes.length % 2 === 1) {
+      this.odd = bytes[bytes.length - 1];
+      bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    const n = bytes.length / 2;
+    const out = Buffer.alloc(n * 4);
+    for (let i = 0; i < n; i++) {
+      const s = bytes.readInt16LE(i * 2);
+      const prev = this.last ?? s;
+      out.writeInt16LE((prev + s) >> 1, i * 4);
+      out.writeInt16LE(s, i * 4 + 2);
+      this.last = s;
+    }
+    return out;
+  }
+}
 
 export async function startAsrService(config: TAsrConfig, listen: { host: string; port: number }): Promise<TService> {
   const args = ["-hmm", config.modelDir, "-vad_postspeech", String(config.endSilenceFrames)];
@@ -53,22 +81,24 @@ export async function startAsrService(config: TAsrConfig, listen: { host: string
     {
       [`POST ${ASR_PATH}`]: async (req, res) => {
         const uuid = callUuid(req);
-        // Its own process group, so ending the call ends sox and pocketsphinx too.
+        // Its own process group, so ending the call ends cat and pocketsphinx too.
         const decoder = spawn("sh", ["-c", PIPELINE, "sh", ...args], { stdio: ["pipe", "pipe", "pipe"], detached: true });
         const errors: string[] = [];
         decoder.stderr.on("data", (d: Buffer) => errors.push(d.toString()));
         decoder.stdin.on("error", () => {}); // the decoder died: reported by its exit below
         res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        res.flushHeaders(); // the caller may be silent for a long time: answer the headers now
         let pending = "";
         decoder.stdout.on("data", (d: Buffer) => {
           pending += d.toString("utf8");
           const lines = pending.split("\n");
           pending = lines.pop() ?? "";
-          for (const line of lines.map((l) => l.trim()).filter(Boolean)) res.write(line);
+          for (const line of lines.map((l) => l.trim()).filter(Boolean)) res.write(`${line}\n`);
         });
         // Caller audio flows in for as long as the call lasts; the end of the request body
         // flushes the last utterance.
-        req.on("data", (pcm: Buffer) => decoder.stdin.write(pcm));
+        const upsampler = new Upsampler();
+        req.on("data", (pcm: Buffer) => decoder.stdin.write(upsampler.push(pcm)));
         req.on("end", () => decoder.stdin.end());
         res.on("close", () => {
           try {
@@ -78,7 +108,7 @@ export async function startAsrService(config: TAsrConfig, listen: { host: string
           }
         });
         const exitCode = await new Promise<number | null>((resolve) => decoder.on("close", resolve));
-        if (pending.trim()) res.write(pending.trim());
+        if (pending.trim()) res.write(`${pending.trim()}\n`);
         if (exitCode !== 0 && !res.destroyed) {
           log("asr", uuid, `decoder failed (exit ${exitCode}): ${errors.join("").trim().slice(0, 300)}`);
           throw new HttpError(500, "asr_failed", "the recognizer failed");

@@ -72,3 +72,15 @@ describe("scripted LLM", () => {
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe("message");
   });
 });
+
+describe("upsampler", () => {
+  it("doubles the rate by interpolation, across chunks cut at odd byte offsets", async () => {
+    const { Upsampler } = await import("../src/asr-pocketsphinx.ts");
+    const input = Buffer.from(Int16Array.from([0, 100, 200, -200]).buffer);
+    const whole = new Upsampler().push(input);
+    expect(Array.from(new Int16Array(whole.buffer, whole.byteOffset, whole.length / 2))).toEqual([0, 0, 50, 100, 150, 200, 0, -200]);
+    const split = new Upsampler();
+    const parts = Buffer.concat([split.push(input.subarray(0, 3)), split.push(input.subarray(3))]);
+    expect(parts).toEqual(whole);
+  });
+});

@@ -13,7 +13,9 @@ export function prismaSchemaColumns(schemaFile: string): TColumns {
   const text = readFileSync(schemaFile, "utf8");
   const enums = new Set([...text.matchAll(/^enum (\w+) \{/gm)].map((m) => m[1] as string));
   const tables: TColumns = {};
-  for (const m of text.matchAll(/^model (\w+) \{([^}]*)\}/gm)) {
+  // A model ends at the first line that is only "}" (braces inside attributes such as
+  // @default("{}") do not end it).
+  for (const m of text.matchAll(/^model (\w+) \{\n([\s\S]*?)^\}$/gm)) {
     const body = m[2] as string;
     const table = /@@map\("([^"]+)"\)/.exec(body)?.[1] ?? (m[1] as string);
     const columns: Record<string, boolean> = {};

@@ -10,6 +10,8 @@ export class OutboundAudio {
   private queuedBytes = 0;
   /** Called once when the queue runs dry after having held audio (end of an utterance). */
   onDrained: (() => void) | undefined;
+  /** One-shot: called when the next non-silent frame goes out (reply latency is measured there). */
+  onAudibleFrame: (() => void) | undefined;
 
   enqueue(pcm: Buffer): void {
     if (pcm.length === 0) return;
@@ -45,6 +47,11 @@ export class OutboundAudio {
       else this.chunks[0] = head.subarray(take);
     }
     this.queuedBytes -= filled;
+    if (this.onAudibleFrame) {
+      const notify = this.onAudibleFrame;
+      this.onAudibleFrame = undefined;
+      notify();
+    }
     if (this.queuedBytes === 0) this.onDrained?.();
     return { frame, silent: false };
   }

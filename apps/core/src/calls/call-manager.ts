@@ -1,0 +1,206 @@
+// Calls from opening to record: POST /calls opens one (tenant active, agent known, credit
+// reserved at the License Service), the AudioSocket connection runs it, and its end writes the
+// call and its usage row together. A call that never connects is closed after a grace period.
+import { randomUUID } from "node:crypto";
+import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
+import { z } from "zod";
+import type { TCallSession } from "../audiosocket/server.ts";
+import type { TMetrics } from "../metrics.ts";
+import type { TTimeouts } from "../pipeline/provider-clients.ts";
+import type { TStore } from "../store.ts";
+import { createPipelineSession, type TPipelineAgent } from "./pipeline-session.ts";
+import type { TCallEventInput, TCallOutcome } from "./types.ts";
+
+export const ZOpenCallSchema = z.object({
+  agent: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "an agent id (lower-case letters, digits, dashes)"),
+  number: z.string().regex(/^\+?[0-9*#]{1,32}$/, "the dialled number or extension"),
+  // CALLERID(num) may be empty or a word such as "anonymous".
+  caller: z
+    .string()
+    .regex(/^[A-Za-z0-9+*#._-]{0,64}$/, "the caller's number")
+    .transform((c) => c || "unknown"),
+});
+export type TOpenCall = z.infer<typeof ZOpenCallSchema>;
+
+export type TRefusal = "suspended" | "no_credit" | "unknown_agent" | "unavailable";
+export type TOpenResult = { ok: true; uuid: string } | { ok: false; refusal: TRefusal };
+
+export type TCallManagerOptions = {
+  store: TStore;
+  metrics: TMetrics;
+  license: { client: TLicenseClient; licenseId: string; reserveSeconds: number };
+  timeouts: TTimeouts;
+  turnTimeoutMs: number;
+  /** An opened call whose AudioSocket never arrives is closed after this. */
+  connectGraceMs: number;
+  log(uuid: string, message: string): void;
+  /** Called when a call's usage row was written (wakes the outbox worker). */
+  onUsageRecorded(): void;
+};
+
+type TOpenedCall = {
+  uuid: string;
+  agentId: string;
+  agent: TPipelineAgent;
+  openedAt: Date;
+  connected: boolean;
+  graceTimer: NodeJS.Timeout;
+  events: (TCallEventInput & { at: Date })[];
+  flushTimer: NodeJS.Timeout | undefined;
+  transferTarget: string | undefined;
+};
+
+const EVENT_FLUSH_MS = 250;
+
+export function createCallManager(o: TCallManagerOptions) {
+  const calls = new Map<string, TOpenedCall>();
+  /** Transfer targets of ended calls, for the dialplan's GET /calls/<uuid>/next (kept briefly). */
+  const nextHops = new Map<string, string>();
+
+  function flushEvents(call: TOpenedCall): Promise<void> {
+    if (call.flushTimer) clearTimeout(call.flushTimer);
+    call.flushTimer = undefined;
+    const events = call.events.splice(0);
+    return o.store.insertEvents(call.uuid, events).catch((err: Error) => {
+      // Keep them for the next flush rather than lose them.
+      call.events.unshift(...events);
+      o.log(call.uuid, `could not record call events: ${err.message}`);
+    });
+  }
+
+  function recordEvent(call: TOpenedCall, event: TCallEventInput): void {
+    call.events.push({ ...event, at: new Date() });
+    // Events are written in small batches off the audio path.
+    call.flushTimer ??= setTimeout(() => void flushEvents(call), EVENT_FLUSH_MS);
+  }
+
+  const finishing = new Set<Promise<void>>();
+
+  /** Records a call's end; tracked so that stopping the core waits for every record. */
+  function finish(call: TOpenedCall, outcome: TCallOutcome): Promise<void> {
+    const done = record(call, outcome).finally(() => finishing.delete(done));
+    finishing.add(done);
+    return done;
+  }
+
+  async function record(call: TOpenedCall, outcome: TCallOutcome): Promise<void> {
+    calls.delete(call.uuid);
+    clearTimeout(call.graceTimer);
+    o.metrics.callsEnded.inc({ cause: outcome.cause });
+    if (outcome.transferTarget !== undefined) {
+      nextHops.set(call.uuid, outcome.transferTarget);
+      setTimeout(() => nextHops.delete(call.uuid), 60_000).unref();
+    }
+    const billedSeconds = outcome.answeredAt
+      ? Math.max(0, Math.ceil((outcome.endedAt.getTime() - outcome.answeredAt.getTime()) / 1000))
+      : 0;
+    const usage = {
+      callId: call.uuid,
+      seconds: billedSeconds,
+      startedAt: (outcome.answeredAt ?? call.openedAt).toISOString(),
+      endedAt: outcome.endedAt.toISOString(),
+      agentId: call.agentId,
+    };
+    await flushEvents(call);
+    // The database may be briefly away: retry, because this row is what bills the call.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await o.store.endCall(call.uuid, { ...outcome, billedSeconds }, usage);
+        o.onUsageRecorded();
+        return;
+      } catch (err) {
+        o.log(call.uuid, `could not record the call's end (attempt ${attempt + 1}): ${(err as Error).message}`);
+        if (attempt >= 20) return;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  return {
+    get activeCalls() {
+      return [...calls.values()].filter((c) => c.connected).length;
+    },
+
+    async open(input: TOpenCall): Promise<TOpenResult> {
+      if ((await o.store.tenantStatus()) !== "active") return { ok: false, refusal: "suspended" };
+      const agent = await o.store.findAgent(input.agent);
+      if (!agent) return { ok: false, refusal: "unknown_agent" };
+      const uuid = randomUUID();
+      if (agent.mode !== "pipeline" || !agent.asrUrl || !agent.llmUrl || !agent.ttsUrl) {
+        o.log(uuid, `agent ${agent.id} cannot take calls: it needs ASR, LLM and TTS provider profiles`);
+        return { ok: false, refusal: "unavailable" };
+      }
+      const providers = { asr: agent.asrUrl, llm: agent.llmUrl, tts: agent.ttsUrl };
+      try {
+        await o.license.client.reserve(o.license.licenseId, { callId: uuid, seconds: o.license.reserveSeconds });
+      } catch (err) {
+        if (err instanceof LicenseApiError && err.status === 402) return { ok: false, refusal: "no_credit" };
+        if (err instanceof LicenseApiError && err.code === "license_inactive") return { ok: false, refusal: "suspended" };
+        if (err instanceof LicenseApiError && err.status < 500 && err.status !== 429) {
+          o.log(uuid, `License Service refused the reservation: ${err.message}`);
+          return { ok: false, refusal: "unavailable" };
+        }
+        // The License Service is unreachable: take the call anyway (its usage waits in the
+        // outbox), so an outage of the central service never silences every tenant.
+        o.log(uuid, `License Service unreachable, call taken without a reservation: ${(err as Error).message}`);
+      }
+      await o.store.insertCall({ id: uuid, agentId: agent.id, from: input.caller, to: input.number });
+      const call: TOpenedCall = {
+        uuid,
+        agentId: agent.id,
+        agent: { id: agent.id, greeting: agent.greeting, prompt: agent.prompt, providers },
+        openedAt: new Date(),
+        connected: false,
+        events: [],
+        flushTimer: undefined,
+        transferTarget: undefined,
+        graceTimer: setTimeout(() => {
+          if (!call.connected)
+            void finish(call, { cause: "never_connected", answeredAt: undefined, endedAt: new Date(), transferTarget: undefined });
+        }, o.connectGraceMs),
+      };
+      calls.set(uuid, call);
+      o.metrics.callsOpened.inc();
+      return { ok: true, uuid };
+    },
+
+    /** The session for an AudioSocket connection, or undefined to refuse it. */
+    resolve(uuid: string): TCallSession | undefined {
+      const call = calls.get(uuid);
+      if (!call || call.connected) return undefined;
+      call.connected = true;
+      clearTimeout(call.graceTimer);
+      const answeredAt = new Date();
+      void o.store.markAnswered(uuid, answeredAt).catch((err: Error) => o.log(uuid, `could not mark the call answered: ${err.message}`));
+      return createPipelineSession({
+        uuid,
+        agent: call.agent,
+        metrics: o.metrics,
+        timeouts: o.timeouts,
+        turnTimeoutMs: o.turnTimeoutMs,
+        recordEvent: (event) => recordEvent(call, event),
+        log: (message) => o.log(uuid, message),
+        onEnded: (outcome) => void finish(call, { ...outcome, answeredAt }),
+      });
+    },
+
+    /** Resolves when every ended call's record is written. */
+    async settled(): Promise<void> {
+      while (finishing.size > 0) await Promise.all([...finishing]);
+    },
+
+    nextHop(uuid: string): string | undefined {
+      return nextHops.get(uuid);
+    },
+
+    /** Ends every open call (server stopping) and waits for their records. */
+    async closeAll(): Promise<void> {
+      await Promise.all(
+        [...calls.values()]
+          .filter((c) => !c.connected)
+          .map((c) => finish(c, { cause: "server_stopping", answeredAt: undefined, endedAt: new Date(), transferTarget: undefined })),
+      );
+    },
+  };
+}
+export type TCallManager = ReturnType<typeof createCallManager>;

@@ -1,0 +1,108 @@
+// One tenant core process: tenant database (migrated at start), the AudioSocket server with its
+// shared pacer, the HTTP side, and the outbox worker.
+import { createLicenseClient } from "@dsai/license-client";
+import { Pacer } from "./audiosocket/pacer.ts";
+import { createAudioSocketServer } from "./audiosocket/server.ts";
+import { createCallManager } from "./calls/call-manager.ts";
+import type { TCoreConfig } from "./config.ts";
+import { migrateTenantDatabase } from "./database.ts";
+import { buildHttpApp } from "./http.ts";
+import { createMetrics } from "./metrics.ts";
+import { createOutboxWorker } from "./outbox.ts";
+import { createStore } from "./store.ts";
+
+export function log(uuid: string | undefined, message: string): void {
+  process.stderr.write(`${new Date().toISOString()} core call=${uuid ?? "-"} ${message}\n`);
+}
+
+export function createCore(config: TCoreConfig) {
+  const store = createStore({ url: config.databaseUrl });
+  const pacer = new Pacer();
+  let backlog = 0;
+  // Defined below; the metrics read them lazily.
+  let calls: ReturnType<typeof createCallManager> | undefined;
+  const metrics = createMetrics({
+    activeCalls: () => calls?.activeCalls ?? 0,
+    framesLate: () => pacer.stats.framesLate,
+    framesSent: () => pacer.stats.framesSent,
+    outboxBacklog: () => backlog,
+  });
+  // The outbox has its own client: no retries inside (the outbox retries), short timeouts.
+  const licenseForOutbox = createLicenseClient({
+    baseUrl: config.license.url,
+    apiKey: config.license.apiKey,
+    retries: 0,
+    timeoutMs: 3_000,
+  });
+  // Opening a call waits on the reservation: bounded so the dialplan's CURL never times out.
+  const licenseForCalls = createLicenseClient({ baseUrl: config.license.url, apiKey: config.license.apiKey, retries: 1, timeoutMs: 1_000 });
+  const outbox = createOutboxWorker({
+    store,
+    databaseUrl: config.databaseUrl,
+    metrics,
+    license: { client: licenseForOutbox, licenseId: config.license.licenseId },
+    sweepMs: config.outboxSweepMs,
+    log: (m) => log(undefined, m),
+  });
+  const callManager = createCallManager({
+    store,
+    metrics,
+    license: { client: licenseForCalls, licenseId: config.license.licenseId, reserveSeconds: config.license.reserveSeconds },
+    timeouts: config.timeouts,
+    turnTimeoutMs: config.turnTimeoutMs,
+    connectGraceMs: config.connectGraceMs,
+    log,
+    onUsageRecorded: () => outbox.kick(),
+  });
+  calls = callManager;
+  const audioSocket = createAudioSocketServer({
+    host: config.host,
+    port: config.audioSocketPort,
+    pacer,
+    resolveCall: (uuid) => callManager.resolve(uuid),
+    onError: (uuid, message) => {
+      metrics.protocolErrors.inc();
+      log(uuid, `audiosocket: ${message}`);
+    },
+  });
+  const http = buildHttpApp({ calls: callManager, store, metrics, tenantToken: config.tenantToken });
+  const backlogTimer = setInterval(() => {
+    store.outboxBacklog().then(
+      (n) => {
+        backlog = n;
+      },
+      () => {},
+    );
+  }, 5_000);
+  backlogTimer.unref();
+
+  return {
+    metrics,
+    store,
+    outbox,
+    calls: callManager,
+    get httpUrl() {
+      const address = http.server.address();
+      return `http://${config.host}:${typeof address === "object" && address ? address.port : config.httpPort}`;
+    },
+    get audioSocketPort() {
+      return audioSocket.port;
+    },
+    async start(): Promise<void> {
+      await migrateTenantDatabase(config.databaseUrl);
+      await outbox.start();
+      await audioSocket.start();
+      await http.listen({ host: config.host, port: config.httpPort });
+    },
+    async stop(): Promise<void> {
+      clearInterval(backlogTimer);
+      await http.close();
+      await audioSocket.stop(); // ends every connected call: their records are written
+      await callManager.closeAll();
+      await callManager.settled();
+      await outbox.stop();
+      await store.close();
+    },
+  };
+}
+export type TCore = ReturnType<typeof createCore>;

@@ -1,0 +1,77 @@
+// The core's HTTP side: POST /calls and GET /calls/<uuid>/next for the dialplan (form-encoded
+// in, text/plain out, as Asterisk's CURL() needs), /healthz and Prometheus /metrics.
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { TCallManager } from "./calls/call-manager.ts";
+import { ZOpenCallSchema } from "./calls/call-manager.ts";
+import type { TMetrics } from "./metrics.ts";
+import type { TStore } from "./store.ts";
+
+const REFUSAL_STATUS = { suspended: 403, no_credit: 402, unknown_agent: 404, unavailable: 503 } as const;
+
+function tokenMatches(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The dialplan puts the tenant token in the URL's query; API clients may use a Bearer header. */
+function presentedToken(req: FastifyRequest): string {
+  const query = (req.query as { token?: unknown }).token;
+  if (typeof query === "string") return query;
+  const header = req.headers.authorization ?? "";
+  return header.startsWith("Bearer ") ? header.slice(7) : "";
+}
+
+export function buildHttpApp(deps: { calls: TCallManager; store: TStore; metrics: TMetrics; tenantToken: string }): FastifyInstance {
+  const app = Fastify({ bodyLimit: 4_096, logger: false });
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) reply.log.error(err);
+    return reply
+      .status(status)
+      .type("text/plain")
+      .send(status === 500 ? "error" : "bad_request");
+  });
+
+  app.post("/calls", async (req, reply) => {
+    reply.type("text/plain");
+    if (!tokenMatches(presentedToken(req), deps.tenantToken)) return reply.status(401).send("unauthorized");
+    const parsed = ZOpenCallSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return reply.status(400).send(`bad_request ${issue?.path.join(".") ?? ""}`.trim());
+    }
+    const result = await deps.calls.open(parsed.data);
+    if (!result.ok) {
+      deps.metrics.callsRefused.inc({ reason: result.refusal });
+      return reply.status(REFUSAL_STATUS[result.refusal]).send(result.refusal);
+    }
+    return reply.send(result.uuid);
+  });
+
+  app.get("/calls/:uuid/next", async (req, reply) => {
+    reply.type("text/plain");
+    if (!tokenMatches(presentedToken(req), deps.tenantToken)) return reply.status(401).send("unauthorized");
+    const uuid = z.uuid().safeParse((req.params as { uuid: string }).uuid);
+    if (!uuid.success) return reply.status(400).send("bad_request uuid");
+    // Empty body: nowhere to go, the dialplan hangs up.
+    return reply.send(deps.calls.nextHop(uuid.data) ?? "");
+  });
+
+  app.get("/healthz", async (_req, reply) => {
+    try {
+      await deps.store.pool.query("SELECT 1");
+      return { ok: true };
+    } catch {
+      return reply.status(503).send({ ok: false, database: "unreachable" });
+    }
+  });
+
+  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4").send(deps.metrics.render()));
+  return app;
+}

@@ -1,0 +1,166 @@
+// The core's access to its tenant database on the call path, in plain SQL through `pg`:
+// tenant status, agents with their provider URLs, calls, call events and the outbox.
+import pg from "pg";
+import type { TCallEventInput, TCallOutcome } from "./calls/types.ts";
+
+export type TAgentRow = {
+  id: string;
+  mode: "pipeline" | "sts";
+  greeting: string;
+  prompt: string;
+  asrUrl: string | null;
+  llmUrl: string | null;
+  ttsUrl: string | null;
+  stsUrl: string | null;
+};
+
+export type TOutboxRow = { id: string; kind: "usage" | "webhook"; dedupeKey: string; payload: unknown; attempts: number };
+
+export type TUsagePayload = { callId: string; seconds: number; startedAt: string; endedAt: string; agentId: string };
+
+export const OUTBOX_CHANNEL = "dsai_outbox";
+
+export function createStore(options: { url: string; poolSize?: number }) {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // A dropped idle connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+
+  return {
+    pool,
+
+    async tenantStatus(): Promise<"active" | "suspended"> {
+      const { rows } = await pool.query<{ status: "active" | "suspended" }>("SELECT status FROM tenant_setting WHERE id = 1");
+      return rows[0]?.status ?? "suspended";
+    },
+
+    async setTenantStatus(status: "active" | "suspended"): Promise<void> {
+      await pool.query("UPDATE tenant_setting SET status = $1, updated_at = now() WHERE id = 1", [status]);
+    },
+
+    async findAgent(id: string): Promise<TAgentRow | undefined> {
+      const { rows } = await pool.query<TAgentRow>(
+        `SELECT a.id, a.mode, a.greeting, a.prompt,
+                asr.url AS "asrUrl", llm.url AS "llmUrl", tts.url AS "ttsUrl", sts.url AS "stsUrl"
+           FROM agent a
+           LEFT JOIN provider_profile asr ON asr.id = a.asr_profile_id
+           LEFT JOIN provider_profile llm ON llm.id = a.llm_profile_id
+           LEFT JOIN provider_profile tts ON tts.id = a.tts_profile_id
+           LEFT JOIN provider_profile sts ON sts.id = a.sts_profile_id
+          WHERE a.id = $1`,
+        [id],
+      );
+      return rows[0];
+    },
+
+    async insertCall(call: { id: string; agentId: string; from: string; to: string }): Promise<void> {
+      await pool.query("INSERT INTO call (id, agent_id, from_number, to_number) VALUES ($1, $2, $3, $4)", [
+        call.id,
+        call.agentId,
+        call.from,
+        call.to,
+      ]);
+    },
+
+    async markAnswered(id: string, at: Date): Promise<void> {
+      await pool.query("UPDATE call SET status = 'active', answered_at = $2 WHERE id = $1 AND status = 'opened'", [id, at]);
+    },
+
+    async insertEvents(callId: string, events: (TCallEventInput & { at: Date })[]): Promise<void> {
+      if (events.length === 0) return;
+      await pool.query(
+        `INSERT INTO call_event (call_id, at, kind, role, text, data)
+         SELECT $1, e.at, e.kind::"CallEventKind", e.role, e.text, e.data
+           FROM jsonb_to_recordset($2::jsonb) AS e(at timestamptz, kind text, role text, text text, data jsonb)`,
+        [
+          callId,
+          JSON.stringify(events.map((e) => ({ at: e.at, kind: e.kind, role: e.role ?? null, text: e.text ?? null, data: e.data ?? null }))),
+        ],
+      );
+    },
+
+    /**
+     * Ends a call: its row and its usage outbox row in one transaction, so a crash can lose
+     * neither without the other. Idempotent (a call ends once).
+     */
+    async endCall(id: string, outcome: TCallOutcome & { billedSeconds: number }, usage: TUsagePayload): Promise<boolean> {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const { rowCount } = await client.query(
+          `UPDATE call SET status = $2, ended_at = $3, billed_seconds = $4, hangup_cause = $5, transfer_target = $6,
+                  answered_at = COALESCE(answered_at, $7)
+            WHERE id = $1 AND ended_at IS NULL`,
+          [
+            id,
+            outcome.cause === "never_connected" || outcome.cause === "protocol_error" ? "failed" : "ended",
+            outcome.endedAt,
+            outcome.billedSeconds,
+            outcome.cause,
+            outcome.transferTarget ?? null,
+            outcome.answeredAt ?? null,
+          ],
+        );
+        if (rowCount === 1) {
+          await client.query(
+            "INSERT INTO outbox (kind, dedupe_key, payload) VALUES ('usage', $1, $2) ON CONFLICT (dedupe_key) DO NOTHING",
+            [`usage:${id}`, JSON.stringify(usage)],
+          );
+          await client.query(`NOTIFY ${OUTBOX_CHANNEL}`);
+        }
+        await client.query("COMMIT");
+        return rowCount === 1;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+
+    /** Claims up to `limit` due outbox rows (other workers skip them) and runs `deliver` on each. */
+    async deliverDue(limit: number, deliver: (row: TOutboxRow) => Promise<{ ok: true } | { ok: false; error: string; retryInMs: number }>) {
+      const client = await pool.connect();
+      let delivered = 0;
+      let failed = 0;
+      try {
+        await client.query("BEGIN");
+        const { rows } = await client.query<TOutboxRow>(
+          `SELECT id, kind, dedupe_key AS "dedupeKey", payload, attempts FROM outbox
+            WHERE delivered_at IS NULL AND next_attempt_at <= now()
+            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [limit],
+        );
+        for (const row of rows) {
+          const result = await deliver(row);
+          if (result.ok) {
+            delivered++;
+            await client.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [
+              row.id,
+            ]);
+          } else {
+            failed++;
+            await client.query(
+              "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+              [row.id, result.error.slice(0, 1_000), result.retryInMs / 1000],
+            );
+          }
+        }
+        await client.query("COMMIT");
+        return { claimed: rows.length, delivered, failed };
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+
+    async outboxBacklog(): Promise<number> {
+      const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL");
+      return Number(rows[0]?.n ?? 0);
+    },
+
+    close: () => pool.end(),
+  };
+}
+export type TStore = ReturnType<typeof createStore>;

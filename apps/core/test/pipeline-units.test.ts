@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { SentenceSplitter } from "../src/pipeline/sentence-splitter.ts";
+import { DEFAULT_VAD, VoiceActivity } from "../src/pipeline/vad.ts";
+
+describe("sentence splitter", () => {
+  it("emits each sentence as soon as it is complete, however the text is streamed", () => {
+    const text = "Hello there! Dr. Smith is in at 3.5 today. Can I help? Yes";
+    for (let size = 1; size < 12; size++) {
+      const splitter = new SentenceSplitter();
+      const out: string[] = [];
+      for (let i = 0; i < text.length; i += size) out.push(...splitter.push(text.slice(i, i + size)));
+      out.push(...splitter.flush());
+      expect(out).toEqual(["Hello there!", "Dr. Smith is in at 3.5 today.", "Can I help?", "Yes"]);
+    }
+  });
+
+  it("cuts a run-on sentence so TTS never waits for it", () => {
+    const splitter = new SentenceSplitter();
+    const out = splitter.push("word ".repeat(200));
+    expect(out.length).toBeGreaterThan(2);
+    for (const s of out) expect(s.length).toBeLessThanOrEqual(240);
+  });
+});
+
+describe("voice activity", () => {
+  const tone = (amplitude: number) => {
+    const frame = Buffer.alloc(320);
+    for (let i = 0; i < 160; i++) frame.writeInt16LE(Math.round(amplitude * Math.sin(i / 3)), i * 2);
+    return frame;
+  };
+
+  it("starts after 60 ms of voice, ignores clicks, and ends after the hangover", () => {
+    const events: string[] = [];
+    const vad = new VoiceActivity(DEFAULT_VAD, { onSpeechStart: () => events.push("start"), onSpeechEnd: () => events.push("end") });
+    vad.push(tone(5000));
+    vad.push(tone(0));
+    expect(events).toEqual([]); // a click
+    for (let i = 0; i < 3; i++) vad.push(tone(5000));
+    expect(events).toEqual(["start"]);
+    for (let i = 0; i < DEFAULT_VAD.hangoverFrames - 1; i++) vad.push(tone(10));
+    expect(events).toEqual(["start"]);
+    vad.push(tone(10));
+    expect(events).toEqual(["start", "end"]);
+  });
+});
