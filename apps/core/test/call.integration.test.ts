@@ -67,4 +67,37 @@ describe("a simulated call with the offline providers", () => {
     expect(Number(shown.balanceSeconds)).toBe(3_600 - call.billed_seconds);
     expect(Number(shown.reservedSeconds)).toBe(0);
   });
+
+  it("stops talking when the caller talks over it (barge-in), then answers what was said", async () => {
+    const summary = await simulateCall({
+      ...target(),
+      steps: [
+        { label: "what are your opening hours", say: await callerSpeech("what are your opening hours"), overAgent: true },
+        { label: "goodbye", say: await callerSpeech("goodbye") },
+      ],
+    });
+    expect(summary.hangupCause).toBe("agent_hangup");
+    await h.core.calls.settled();
+    const events = (await h.tenantDb.query("SELECT kind, role, text FROM call_event WHERE call_id = $1 ORDER BY id", [summary.uuid])).rows;
+    const kinds = events.map((e) => (e.kind === "transcript" ? `${e.role}: ${e.text}` : e.kind));
+    // The greeting was cut short by the caller, whose question was then answered.
+    expect(kinds.slice(0, 4)).toEqual([
+      `agent: ${GREETING}`,
+      "interruption",
+      "user: what are your opening hours",
+      "agent: We are open from nine to five, Monday to Friday. Anything else?",
+    ]);
+    expect(h.core.metrics.interruptions.get()).toBeGreaterThanOrEqual(1);
+  });
+
+  it("takes DTMF digits as user messages (0 transfers) and tells the dialplan where to go", async () => {
+    const summary = await simulateCall({ ...target(), steps: [{ dtmf: "0" }] });
+    expect(summary.hangupCause).toBe("agent_hangup");
+    await h.core.calls.settled();
+    const call = (await h.tenantDb.query("SELECT hangup_cause, transfer_target FROM call WHERE id = $1", [summary.uuid])).rows[0];
+    expect(call).toEqual({ hangup_cause: "transfer", transfer_target: "200" });
+    const next = await fetch(`${h.core.httpUrl}/calls/${summary.uuid}/next?token=${TOKEN}`);
+    expect(await next.text()).toBe("200");
+    expect(await (await fetch(`${h.core.httpUrl}/calls/${summary.uuid}/next?token=wrong`)).text()).toBe("unauthorized");
+  });
 });

@@ -6,7 +6,9 @@ import { connect, type Socket } from "node:net";
 import { encodeAudio, encodeDtmf, encodeUuid, FrameDecoder, SLIN8_FRAME_BYTES } from "../audiosocket/frame.ts";
 import { frameRms } from "../pipeline/vad.ts";
 
-export type TCallerStep = { say: Buffer; label: string } | { dtmf: string };
+/** A caller's turn: words (PCM) or a DTMF digit. `overAgent` speaks 0.5 s into the agent's next
+ * speech instead of waiting for it to finish (barge-in). */
+export type TCallerStep = { say: Buffer; label: string; overAgent?: boolean } | { dtmf: string };
 
 export type TSimulateOptions = {
   coreHttpUrl: string;
@@ -133,17 +135,33 @@ export async function simulateCall(o: TSimulateOptions): Promise<TCallSummary> {
     return lastAudibleAt > since;
   }
 
+  /** Waits until the agent has been audible for `ms` after `since`. */
+  async function agentSpeaking(since: number, ms: number): Promise<boolean> {
+    const deadline = performance.now() + turnTimeoutMs;
+    let firstAt: number | undefined;
+    while (!gone() && performance.now() < deadline) {
+      if (firstAt === undefined && lastAudibleAt > since) firstAt = lastAudibleAt;
+      if (firstAt !== undefined && performance.now() - firstAt >= ms) return true;
+      await sleep(10);
+    }
+    return false;
+  }
+
   const said: string[] = [];
   const latencies: (number | null)[] = [];
-  const greetingHeard = await agentTurn(started);
-  for (const step of o.steps) {
+  const first = o.steps[0];
+  const greetingHeard = first && "say" in first && first.overAgent ? await agentSpeaking(started, 500) : await agentTurn(started);
+  for (const [index, step] of o.steps.entries()) {
     if (gone()) break;
+    const next = o.steps[index + 1];
+    // The agent's reply: heard to its end, or only 0.5 s of it when the caller will talk over it.
+    const reply = (since: number) => (next && "say" in next && next.overAgent ? agentSpeaking(since, 500) : agentTurn(since));
     if ("dtmf" in step) {
       socket.write(encodeDtmf(step.dtmf));
       said.push(`DTMF ${step.dtmf}`);
       const sentAt = performance.now();
       firstAudibleAfter = { since: sentAt, at: undefined };
-      await agentTurn(sentAt);
+      await reply(sentAt);
       latencies.push(firstAudibleAfter.at === undefined ? null : Math.round(firstAudibleAfter.at - sentAt));
       continue;
     }
@@ -159,7 +177,7 @@ export async function simulateCall(o: TSimulateOptions): Promise<TCallSummary> {
     const end = await endedAt;
     speechEndedAt = undefined;
     firstAudibleAfter = { since: end, at: undefined };
-    await agentTurn(end);
+    await reply(end);
     latencies.push(firstAudibleAfter.at === undefined ? null : Math.round(firstAudibleAfter.at - end));
   }
 
