@@ -19,6 +19,8 @@ const ZEnvSchema = z.object({
   CORE_TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   CORE_CONNECT_GRACE_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   CORE_OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
+  CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
 export type TCoreConfig = {
@@ -32,6 +34,7 @@ export type TCoreConfig = {
   turnTimeoutMs: number;
   connectGraceMs: number;
   outboxSweepMs: number;
+  heartbeatMs: number;
 };
 
 export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfig {
@@ -51,5 +54,6 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     turnTimeoutMs: e.CORE_TURN_TIMEOUT_MS,
     connectGraceMs: e.CORE_CONNECT_GRACE_MS,
     outboxSweepMs: e.CORE_OUTBOX_SWEEP_MS,
+    heartbeatMs: e.CORE_HEARTBEAT_MS,
   };
 }

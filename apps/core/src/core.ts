@@ -75,6 +75,10 @@ export function createCore(config: TCoreConfig) {
     );
   }, 5_000);
   backlogTimer.unref();
+  const heartbeatTimer = setInterval(() => {
+    store.heartbeat(callManager.liveCallIds()).catch((err: Error) => log(undefined, `heartbeat failed: ${err.message}`));
+  }, config.heartbeatMs);
+  heartbeatTimer.unref();
 
   return {
     metrics,
@@ -90,12 +94,14 @@ export function createCore(config: TCoreConfig) {
     },
     async start(): Promise<void> {
       await migrateTenantDatabase(config.databaseUrl);
+      await callManager.recoverOrphans();
       await outbox.start();
       await audioSocket.start();
       await http.listen({ host: config.host, port: config.httpPort });
     },
     async stop(): Promise<void> {
       clearInterval(backlogTimer);
+      clearInterval(heartbeatTimer);
       await http.close();
       await audioSocket.stop(); // ends every connected call: their records are written
       await callManager.closeAll();

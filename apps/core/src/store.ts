@@ -155,6 +155,19 @@ export function createStore(options: { url: string; poolSize?: number }) {
       }
     },
 
+    async heartbeat(ids: string[]): Promise<void> {
+      if (ids.length > 0) await pool.query("UPDATE call SET last_seen_at = now() WHERE id = ANY($1::uuid[])", [ids]);
+    },
+
+    /** Calls a previous process left without an end (it crashed), oldest first. */
+    async orphanedCalls(): Promise<{ id: string; agentId: string; openedAt: Date; answeredAt: Date | null; lastSeenAt: Date | null }[]> {
+      const { rows } = await pool.query(
+        `SELECT id, agent_id AS "agentId", opened_at AS "openedAt", answered_at AS "answeredAt", last_seen_at AS "lastSeenAt"
+           FROM call WHERE ended_at IS NULL ORDER BY opened_at`,
+      );
+      return rows;
+    },
+
     async outboxBacklog(): Promise<number> {
       const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL");
       return Number(rows[0]?.n ?? 0);

@@ -7,7 +7,7 @@ import { LLM_PATH } from "@dsai/provider-contracts";
 import { callerSpeech } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCall } from "../src/simulator/simulate.ts";
-import { startTenant, type TTenantHarness, TOKEN } from "./harness.ts";
+import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 let peer: Server;
@@ -15,6 +15,7 @@ let peer: Server;
 /** price -> HTTP 500; opening hours -> invalid JSON; person -> never answers; goodbye -> never ends. */
 function misbehavingLlm(): Server {
   return createServer((req, res) => {
+    if (req.method !== "POST" || req.url !== LLM_PATH) return res.writeHead(404).end();
     let body = "";
     req.on("data", (d: Buffer) => {
       body += d.toString();
@@ -64,7 +65,9 @@ describe("a provider that fails", () => {
     expect(summary.replyLatencyMs.every((ms) => ms !== null)).toBe(true);
     expect(summary.hangupCause).toBe("caller_hangup");
     await h.core.calls.settled();
-    const errors = (await h.tenantDb.query("SELECT text, data FROM call_event WHERE call_id = $1 AND kind = 'error' ORDER BY id", [summary.uuid])).rows;
+    const errors = (
+      await h.tenantDb.query("SELECT text, data FROM call_event WHERE call_id = $1 AND kind = 'error' ORDER BY id", [summary.uuid])
+    ).rows;
     expect(errors.map((e) => e.text)).toEqual([
       "llm: answered HTTP 500",
       expect.stringMatching(/^llm: expected a JSON object/),

@@ -2,6 +2,8 @@
 // databases), the real License Service, the real offline providers (espeak-ng, PocketSphinx,
 // scripted LLM) and the core, all on 127.0.0.1 with ports chosen by the OS.
 import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { createLicenseServer, LICENSE_MIGRATIONS_DIR } from "@dsai/license";
 import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
 import {
@@ -16,6 +18,7 @@ import {
 import pg from "pg";
 import { readCoreConfig } from "../src/config.ts";
 import { createCore, type TCore } from "../src/core.ts";
+import { migrateTenantDatabase } from "../src/database.ts";
 
 export const PHRASES = ["what are your opening hours", "what is the price", "goodbye", "i want to talk to a person"];
 export const SCRIPT = ZScriptSchema.parse({
@@ -35,29 +38,43 @@ export const GREETING = "Hello, this is Acme support. How can I help?";
 export const TOKEN = randomBytes(24).toString("hex");
 
 export type TTenantHarness = {
+  /** The in-process core (absent with `core: "none"`, where tests spawn their own from coreEnv). */
   core: TCore;
+  coreEnv: Record<string, string>;
   tenantDb: pg.Pool;
   license: ReturnType<typeof createLicenseServer>;
+  /** Stops the License Service (an outage); restartLicense brings it back on the same port. */
+  restartLicense(): Promise<void>;
   licenseId: string;
   providers: { asr: TService; llm: TService; tts: TService };
   close(): Promise<void>;
 };
 
+/** A port free on 127.0.0.1 now (for services that must come back on the same port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 export async function startTenant(
-  options: { credits?: number; llm?: TService; env?: Record<string, string> } = {},
+  options: { credits?: number; llm?: TService; env?: Record<string, string>; core?: "in-process" | "none" } = {},
 ): Promise<TTenantHarness> {
   const server = await startTestServer();
   const licenseDb = await createTestDatabase(server.adminUrl, "license");
   await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
-  const license = createLicenseServer({
+  const licenseOptions = {
     databaseUrl: licenseDb.url,
     host: "127.0.0.1",
-    port: 0,
+    port: await freePort(),
     adminToken: undefined,
     reservationTtlSeconds: 3_600,
     rateLimit: { perSecond: 1_000, burst: 1_000 },
     poolSize: 5,
-  });
+  };
+  let license = createLicenseServer(licenseOptions);
   await license.start();
   const created = await license.admin.createLicense({ name: "Acme", seconds: options.credits ?? 3_600 });
   const key = await license.admin.issueKey({ licenseId: created.id });
@@ -70,20 +87,21 @@ export async function startTenant(
   };
 
   const tenant = await createTestDatabase(server.adminUrl, "tenant");
-  const core = createCore(
-    readCoreConfig({
-      CORE_DATABASE_URL: tenant.url,
-      CORE_HTTP_PORT: "0",
-      CORE_AUDIOSOCKET_PORT: "0",
-      CORE_TENANT_TOKEN: TOKEN,
-      CORE_LICENSE_URL: license.url,
-      CORE_LICENSE_ID: created.id,
-      CORE_LICENSE_KEY: key.token,
-      CORE_OUTBOX_SWEEP_MS: "500",
-      ...options.env,
-    }),
-  );
-  await core.start();
+  const coreEnv = {
+    CORE_DATABASE_URL: tenant.url,
+    CORE_HTTP_PORT: "0",
+    CORE_AUDIOSOCKET_PORT: "0",
+    CORE_TENANT_TOKEN: TOKEN,
+    CORE_LICENSE_URL: license.url,
+    CORE_LICENSE_ID: created.id,
+    CORE_LICENSE_KEY: key.token,
+    CORE_OUTBOX_SWEEP_MS: "500",
+    ...options.env,
+  };
+  const inProcess = (options.core ?? "in-process") === "in-process";
+  const core = createCore(readCoreConfig(coreEnv));
+  if (inProcess) await core.start();
+  else await migrateTenantDatabase(tenant.url);
   const tenantDb = new pg.Pool({ connectionString: tenant.url, max: 2 });
   const profile = async (name: string, kind: string, url: string) =>
     (
@@ -104,12 +122,21 @@ export async function startTenant(
 
   return {
     core,
+    coreEnv,
     tenantDb,
-    license,
+    get license() {
+      return license;
+    },
+    async restartLicense() {
+      await license.stop().catch(() => {});
+      license = createLicenseServer(licenseOptions);
+      await license.start();
+    },
     licenseId: created.id,
     providers,
     async close() {
-      await core.stop();
+      if (inProcess) await core.stop();
+      else await core.store.close();
       await tenantDb.end();
       await Promise.all(Object.values(providers).map((p) => p.close()));
       await license.stop();

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeUuid, FrameDecoder } from "../src/audiosocket/frame.ts";
 import { openCall } from "../src/simulator/simulate.ts";
-import { startTenant, type TTenantHarness, TOKEN } from "./harness.ts";
+import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 beforeAll(async () => {

@@ -184,6 +184,37 @@ export function createCallManager(o: TCallManagerOptions) {
       });
     },
 
+    /** Ids of the calls connected now (their heartbeat). */
+    liveCallIds(): string[] {
+      return [...calls.values()].filter((c) => c.connected).map((c) => c.uuid);
+    },
+
+    /**
+     * Ends the calls a crashed process left open, billed up to their last heartbeat, with their
+     * usage in the outbox like any other call. Run once at start, before taking calls: one core
+     * serves a tenant, so every open call in its database is an orphan then.
+     */
+    async recoverOrphans(): Promise<number> {
+      const orphans = await o.store.orphanedCalls();
+      for (const orphan of orphans) {
+        const endedAt = orphan.lastSeenAt ?? orphan.answeredAt ?? orphan.openedAt;
+        const billedSeconds = orphan.answeredAt ? Math.max(0, Math.ceil((endedAt.getTime() - orphan.answeredAt.getTime()) / 1000)) : 0;
+        await o.store.endCall(
+          orphan.id,
+          { cause: "core_restart", answeredAt: orphan.answeredAt ?? undefined, endedAt, transferTarget: undefined, billedSeconds },
+          {
+            callId: orphan.id,
+            seconds: billedSeconds,
+            startedAt: (orphan.answeredAt ?? orphan.openedAt).toISOString(),
+            endedAt: endedAt.toISOString(),
+            agentId: orphan.agentId,
+          },
+        );
+        o.log(orphan.id, `ended after a restart: billed ${billedSeconds} s up to its last heartbeat`);
+      }
+      return orphans.length;
+    },
+
     /** Resolves when every ended call's record is written. */
     async settled(): Promise<void> {
       while (finishing.size > 0) await Promise.all([...finishing]);

@@ -12,7 +12,7 @@ export type TCallEventInput = {
 };
 
 export type TCallOutcome = {
-  cause: THangupCause | "transfer" | "never_connected";
+  cause: THangupCause | "transfer" | "never_connected" | "core_restart";
   answeredAt: Date | undefined;
   endedAt: Date;
   transferTarget: string | undefined;
