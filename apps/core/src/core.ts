@@ -25,6 +25,7 @@ export function createCore(config: TCoreConfig) {
     activeCalls: () => calls?.activeCalls ?? 0,
     framesLate: () => pacer.stats.framesLate,
     framesSent: () => pacer.stats.framesSent,
+    pacerLateness: () => ({ buckets: pacer.stats.latenessBuckets, count: pacer.stats.ticks }),
     outboxBacklog: () => backlog,
   });
   // The outbox has its own client: no retries inside (the outbox retries), short timeouts.

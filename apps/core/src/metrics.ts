@@ -1,5 +1,6 @@
 // Prometheus text-format metrics without a dependency: counters, gauges and histograms with
 // labels, rendered at GET /metrics.
+import { LATENESS_BUCKETS_MS } from "./audiosocket/pacer.ts";
 
 type TLabels = Record<string, string>;
 const key = (labels: TLabels) =>
@@ -42,6 +43,25 @@ class Sampled {
   }
 }
 
+/** A histogram counted elsewhere (the pacer's tick lateness): cumulative buckets and a count. */
+class SampledHistogram {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: number[],
+    private readonly read: () => { buckets: number[]; count: number },
+  ) {}
+  render(): string {
+    const { buckets, count } = this.read();
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.bounds.forEach((b, i) => {
+      lines.push(`${this.name}_bucket{le="${b}"} ${buckets[i] ?? 0}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${count}`, `${this.name}_count ${count}`);
+    return lines.join("\n");
+  }
+}
+
 const BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
 
 class Histogram {
@@ -76,7 +96,13 @@ class Histogram {
   }
 }
 
-export function createMetrics(read: { activeCalls(): number; framesLate(): number; framesSent(): number; outboxBacklog(): number }) {
+export function createMetrics(read: {
+  activeCalls(): number;
+  framesLate(): number;
+  framesSent(): number;
+  pacerLateness(): { buckets: number[]; count: number };
+  outboxBacklog(): number;
+}) {
   const m = {
     callsOpened: new Counter("dsai_calls_opened_total", "Calls opened over HTTP"),
     callsRefused: new Counter("dsai_calls_refused_total", "Calls refused, by reason"),
@@ -94,6 +120,7 @@ export function createMetrics(read: { activeCalls(): number; framesLate(): numbe
     new Sampled("dsai_frames_late_total", "Outbound frames sent over 10 ms late", "counter", read.framesLate),
     new Sampled("dsai_frames_sent_total", "Outbound frames sent", "counter", read.framesSent),
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
+    new SampledHistogram("dsai_pacer_lateness_ms", "How late the shared 20 ms pacer ticked", LATENESS_BUCKETS_MS, read.pacerLateness),
   ];
   return {
     ...m,

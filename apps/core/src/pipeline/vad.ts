@@ -15,13 +15,21 @@ export type TVadOptions = {
 export const DEFAULT_VAD: TVadOptions = { threshold: 500, onsetFrames: 3, hangoverFrames: 25 };
 
 export function frameRms(pcm: Buffer): number {
-  let sum = 0;
   const samples = pcm.length >> 1;
+  if (samples === 0) return 0;
+  // A typed view when aligned (the usual case): no per-sample bounds-checked reads.
+  if (pcm.byteOffset % 2 === 0) {
+    const view = new Int16Array(pcm.buffer, pcm.byteOffset, samples);
+    let sum = 0;
+    for (let i = 0; i < samples; i++) sum += (view[i] as number) * (view[i] as number);
+    return Math.sqrt(sum / samples);
+  }
+  let sum = 0;
   for (let i = 0; i < samples; i++) {
     const s = pcm.readInt16LE(i * 2);
     sum += s * s;
   }
-  return samples === 0 ? 0 : Math.sqrt(sum / samples);
+  return Math.sqrt(sum / samples);
 }
 
 export class VoiceActivity {
@@ -30,6 +38,8 @@ export class VoiceActivity {
   speaking = false;
   /** performance.now() of the last voiced frame. */
   lastVoiceAt = 0;
+  /** Whether the last frame pushed was voiced. */
+  lastFrameVoiced = false;
 
   constructor(
     private readonly options: TVadOptions,
@@ -37,7 +47,8 @@ export class VoiceActivity {
   ) {}
 
   push(frame: Buffer, now = performance.now()): void {
-    if (frameRms(frame) >= this.options.threshold) {
+    this.lastFrameVoiced = frameRms(frame) >= this.options.threshold;
+    if (this.lastFrameVoiced) {
       this.voiced++;
       this.quiet = 0;
       this.lastVoiceAt = now;

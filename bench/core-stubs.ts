@@ -1,0 +1,65 @@
+// Provider stubs for `npm run bench:core`, at fixed latencies, in their own process so that the
+// core's CPU is measured alone. They speak the real AVR contracts over HTTP:
+//   ASR: a transcript ASR_MS after the first silent frame that follows voiced frames;
+//   LLM: one sentence LLM_MS after the request;  TTS: 400 ms of tone TTS_MS after the request.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+
+const ASR_MS = Number(process.env.STUB_ASR_MS ?? 50);
+const LLM_MS = Number(process.env.STUB_LLM_MS ?? 100);
+const TTS_MS = Number(process.env.STUB_TTS_MS ?? 50);
+const FRAME = 320;
+const VOICED = 1_000;
+
+const tone = Buffer.alloc(6_400); // 400 ms at 8 kHz
+for (let i = 0; i < tone.length / 2; i++) tone.writeInt16LE(i % 16 < 8 ? 6_000 : -6_000, i * 2);
+
+function asr(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.flushHeaders();
+  let carry: Buffer = Buffer.alloc(0);
+  let voiced = false;
+  req.on("data", (chunk: Buffer) => {
+    carry = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let off = 0;
+    for (; off + FRAME <= carry.length; off += FRAME) {
+      const loud = Math.abs(carry.readInt16LE(off)) >= VOICED;
+      if (voiced && !loud) setTimeout(() => res.write("hello\n"), ASR_MS);
+      voiced = loud;
+    }
+    carry = carry.subarray(off);
+  });
+  req.on("end", () => res.end());
+}
+
+function llm(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  req.on("end", () => {
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end('{"type":"text","content":"Sure, here it is."}\n');
+    }, LLM_MS);
+  });
+}
+
+function tts(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  req.on("end", () => {
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "audio/l16" });
+      res.end(tone);
+    }, TTS_MS);
+  });
+}
+
+const server = createServer((req, res) => {
+  if (req.url === "/speech-to-text-stream") return asr(req, res);
+  if (req.url === "/prompt-stream") return llm(req, res);
+  if (req.url === "/text-to-speech-stream") return tts(req, res);
+  res.writeHead(404).end();
+});
+server.keepAliveTimeout = 60_000;
+server.requestTimeout = 0;
+server.listen(0, "127.0.0.1", () => {
+  const address = server.address();
+  process.stdout.write(`stubs on ${typeof address === "object" && address ? address.port : 0}\n`);
+});

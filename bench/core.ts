@@ -1,0 +1,350 @@
+// `npm run bench:core`: N concurrent simulated calls against one core process, providers stubbed
+// at fixed latency in their own process (bench/core-stubs.ts). Each caller speaks 1 s, waits for
+// the agent's answer, pauses, and speaks again, for the whole window.
+//   added latency = (first audible agent frame - end of caller speech) - (ASR + LLM + TTS stubs)
+//   jitter        = lateness of the core's shared 20 ms pacer ticks (its /metrics)
+//   CPU           = the core process's user+system time per second of call
+//   late frames   = frames the core sent over 10 ms late (its /metrics), per N
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { connect, createServer, type Socket } from "node:net";
+import pg from "pg";
+import { encodeAudio, encodeUuid, FrameDecoder } from "../apps/core/src/audiosocket/frame.ts";
+import { LATENESS_BUCKETS_MS } from "../apps/core/src/audiosocket/pacer.ts";
+import { migrateTenantDatabase } from "../apps/core/src/database.ts";
+import { LICENSE_MIGRATIONS_DIR } from "../apps/license/src/database.ts";
+import { createLicenseServer } from "../apps/license/src/server.ts";
+import { applyMigrations, createTestDatabase, startTestServer } from "../packages/postgres/src/index.ts";
+import { median, percentile, writeResult } from "./lib.ts";
+
+const STUB = { asr: 50, llm: 100, tts: 50 };
+const PROVIDERS_MS = STUB.asr + STUB.llm + STUB.tts;
+const LATENCY_CALLS = 200;
+const LATENCY_WINDOW_MS = 20_000;
+const SWEEP = [300, 400, 500, 600, 700, 800];
+const SWEEP_DOWN = [150, 100, 50, 25];
+const SWEEP_WINDOW_MS = 10_000;
+const TOKEN = randomBytes(24).toString("hex");
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.stdout?.on("data", (d: Buffer) => {
+      const line = d.toString();
+      if (ready.test(line)) resolve({ child, line });
+    });
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
+  });
+}
+
+/** user+system CPU time of a process, in ms (Linux /proc). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+async function scrape(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+(?:\{[^}]*\})?) ([0-9.eE+-]+)$/.exec(line);
+    if (m) out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
+/** p99 of the pacer's tick lateness within a window: the histogram's bucket deltas, as an upper bound. */
+function latenessP99(before: Record<string, number>, after: Record<string, number>): number {
+  const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  const count = delta("dsai_pacer_lateness_ms_count");
+  for (const b of LATENESS_BUCKETS_MS) if (delta(`dsai_pacer_lateness_ms_bucket{le="${b}"}`) >= 0.99 * count) return b;
+  return Number.POSITIVE_INFINITY;
+}
+
+const SPEECH = Buffer.alloc(320);
+for (let i = 0; i < 160; i++) SPEECH.writeInt16LE(i % 16 < 8 ? 6_000 : -6_000, i * 2);
+const SILENCE = Buffer.alloc(320);
+const SPEECH_FRAMES = 50; // 1 s
+const PAUSE_MS = 300;
+
+type TCaller = {
+  socket: Socket;
+  speakLeft: number;
+  speechEndAt: number;
+  waiting: boolean;
+  lastAudibleAt: number;
+  heardAt: number;
+  quietSince: number;
+};
+
+/** Runs `n` callers for `windowMs`; returns the added latencies observed (ms). */
+async function runCalls(core: { http: string; audioSocketPort: number }, n: number, windowMs: number, onWindowStart: () => void) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const open = () =>
+    new Promise<string>((resolve, reject) => {
+      const body = "agent=bench&number=1000&caller=15550100";
+      const req = request(`${core.http}/calls?token=${TOKEN}`, {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on("end", () => (/^[0-9a-f-]{36}$/.test(text) ? resolve(text) : reject(new Error(`refused: ${text}`))));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  const callers: TCaller[] = [];
+  const latencies: number[] = [];
+  let measuring = false;
+  // Ramp up 50 calls at a time so opening calls does not disturb the ones already running.
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, async () => {
+        const uuid = await open();
+        const socket = connect(core.audioSocketPort, "127.0.0.1");
+        await new Promise((r) => socket.once("connect", r));
+        socket.setNoDelay(true);
+        socket.write(encodeUuid(uuid));
+        const c: TCaller = {
+          socket,
+          speakLeft: SPEECH_FRAMES,
+          speechEndAt: 0,
+          waiting: false,
+          lastAudibleAt: 0,
+          heardAt: 0,
+          quietSince: 0,
+        };
+        const decoder = new FrameDecoder();
+        socket.on("data", (chunk: Buffer) => {
+          const now = performance.now();
+          for (const f of decoder.push(chunk)) {
+            if (f.kind !== "audio") continue;
+            const loud = Math.abs(f.pcm.readInt16LE(0)) >= 1_000;
+            if (loud) {
+              c.lastAudibleAt = now;
+              if (c.waiting && c.heardAt === 0) {
+                c.heardAt = now;
+                if (measuring) latencies.push(now - c.speechEndAt - PROVIDERS_MS);
+              }
+            }
+          }
+        });
+        socket.on("error", () => {});
+        callers.push(c);
+      }),
+    );
+  }
+
+  // Asterisk sends each channel's frames on that channel's own 20 ms clock, so channels are
+  // spread over the 20 ms; the load generator models that with 10 phase slots of 2 ms (one
+  // grid for all callers, still light) instead of sending every caller's frame in one burst.
+  const SLOTS = 10;
+  const start = performance.now();
+  let tick = 0;
+  let running = true;
+  const pace = () => {
+    if (!running) return;
+    const now = performance.now();
+    const slot = tick % SLOTS;
+    for (let i = slot; i < callers.length; i += SLOTS) {
+      const c = callers[i] as TCaller;
+      if (c.speakLeft > 0) {
+        c.socket.write(encodeAudio(SPEECH));
+        c.speakLeft--;
+        continue;
+      }
+      c.socket.write(encodeAudio(SILENCE));
+      if (!c.waiting) {
+        // This silent frame ends the caller's speech.
+        c.waiting = true;
+        c.speechEndAt = now;
+        c.heardAt = 0;
+      } else if (c.heardAt > 0 && now - c.lastAudibleAt > PAUSE_MS) {
+        c.waiting = false;
+        c.speakLeft = SPEECH_FRAMES; // the agent finished: speak again
+      } else if (c.heardAt === 0 && now - c.speechEndAt > 5_000) {
+        c.waiting = false; // no answer: try again
+        c.speakLeft = SPEECH_FRAMES;
+      }
+    }
+    tick++;
+    setTimeout(pace, Math.max(0, start + tick * (20 / SLOTS) - performance.now()));
+  };
+  pace();
+  await new Promise((r) => setTimeout(r, 3_000)); // warm-up: every caller in its cycle
+  measuring = true;
+  onWindowStart();
+  await new Promise((r) => setTimeout(r, windowMs));
+  measuring = false;
+  running = false;
+  for (const c of callers) c.socket.end();
+  await new Promise((r) => setTimeout(r, 500));
+  agent.destroy();
+  return latencies;
+}
+
+async function main(): Promise<void> {
+  const pgServer = await startTestServer();
+  const licenseDb = await createTestDatabase(pgServer.adminUrl, "license");
+  await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
+  const license = createLicenseServer({
+    databaseUrl: licenseDb.url,
+    host: "127.0.0.1",
+    port: 0,
+    adminToken: undefined,
+    reservationTtlSeconds: 3_600,
+    rateLimit: { perSecond: 100_000, burst: 100_000 },
+    poolSize: 10,
+  });
+  await license.start();
+  const created = await license.admin.createLicense({ name: "bench", seconds: 100_000_000 });
+  const key = await license.admin.issueKey({ licenseId: created.id });
+  const stubs = await spawnUntil(
+    ["bench/core-stubs.ts"],
+    { STUB_ASR_MS: String(STUB.asr), STUB_LLM_MS: String(STUB.llm), STUB_TTS_MS: String(STUB.tts) },
+    /stubs on/,
+  );
+  const stubUrl = `http://127.0.0.1:${/stubs on (\d+)/.exec(stubs.line)?.[1]}`;
+
+  /** A fresh core process (and tenant database) per step, so each step's metrics are its own. */
+  async function withCore<T>(step: string, fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>): Promise<T> {
+    const tenant = await createTestDatabase(pgServer.adminUrl, `tenant_${step}`);
+    await migrateTenantDatabase(tenant.url);
+    const db = new pg.Client({ connectionString: tenant.url });
+    db.on("error", () => {});
+    await db.connect();
+    const ids = [];
+    for (const kind of ["asr", "llm", "tts"]) {
+      ids.push(
+        (
+          await db.query(
+            'INSERT INTO provider_profile (id, name, kind, url) VALUES (gen_random_uuid(), $1, $2::"ProviderKind", $3) RETURNING id',
+            [kind, kind, stubUrl],
+          )
+        ).rows[0].id,
+      );
+    }
+    await db.query(
+      "INSERT INTO agent (id, name, asr_profile_id, llm_profile_id, tts_profile_id) VALUES ('bench', 'Bench', $1, $2, $3)",
+      ids,
+    );
+    await db.end();
+    const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
+    const { child } = await spawnUntil(
+      ["apps/core/src/main.ts"],
+      {
+        CORE_DATABASE_URL: tenant.url,
+        CORE_HTTP_PORT: String(httpPort),
+        CORE_AUDIOSOCKET_PORT: String(audioSocketPort),
+        CORE_TENANT_TOKEN: TOKEN,
+        CORE_LICENSE_URL: license.url,
+        CORE_LICENSE_ID: created.id,
+        CORE_LICENSE_KEY: key.token,
+      },
+      /core: HTTP on/,
+    );
+    try {
+      return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      await tenant.close();
+    }
+  }
+
+  type TStep = { calls: number; latencies: number[]; lateFraction: number; cpuMsPerCallSecond: number; jitterP99: number };
+  async function step(n: number, windowMs: number): Promise<TStep> {
+    process.stdout.write(`bench:core ${n} calls: ramping up, then ${windowMs / 1000} s measured ...\n`);
+    return withCore(String(n), async (core) => {
+      let before = { cpu: 0, metrics: {} as Record<string, number>, at: 0 };
+      const latencies = await runCalls(core, n, windowMs, () => {
+        void scrape(core.http).then((metrics) => {
+          before = { cpu: cpuMs(core.pid), metrics, at: performance.now() };
+        });
+      });
+      const after = { cpu: cpuMs(core.pid), metrics: await scrape(core.http), at: performance.now() };
+      const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
+      const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
+      const seconds = (after.at - before.at) / 1000;
+      const result = {
+        calls: n,
+        latencies,
+        lateFraction: sent > 0 ? late / sent : 1,
+        cpuMsPerCallSecond: (after.cpu - before.cpu) / (n * seconds),
+        jitterP99: latenessP99(before.metrics, after.metrics),
+      };
+      process.stdout.write(
+        `bench:core ${n} calls: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, pacer p99 <= ${result.jitterP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
+      );
+      return result;
+    });
+  }
+
+  try {
+    const at200 = await step(LATENCY_CALLS, LATENCY_WINDOW_MS);
+    // Up from 200 while under 1% late; down from 200 when 200 is already over.
+    let maxUnder1 = 0;
+    if (at200.lateFraction < 0.01) {
+      maxUnder1 = LATENCY_CALLS;
+      for (const n of SWEEP) {
+        if ((await step(n, SWEEP_WINDOW_MS)).lateFraction >= 0.01) break;
+        maxUnder1 = n;
+      }
+    } else {
+      for (const n of SWEEP_DOWN) {
+        if ((await step(n, SWEEP_WINDOW_MS)).lateFraction < 0.01) {
+          maxUnder1 = n;
+          break;
+        }
+      }
+    }
+    const file = writeResult(
+      "core",
+      {
+        added_latency_p50_ms: { value: round(median(at200.latencies)), unit: "ms" },
+        added_latency_p99_ms: { value: round(percentile(at200.latencies, 99)), unit: "ms", target: "<= 10" },
+        jitter_p99_ms: { value: at200.jitterP99, unit: "ms (histogram bucket bound)", target: "<= 2" },
+        cpu_ms_per_call_second: { value: round(at200.cpuMsPerCallSecond), unit: "ms" },
+        max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
+        replies_measured_at_200: { value: at200.latencies.length, unit: "replies" },
+      },
+      `one core process; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; callers, License Service and Postgres share the same 2 cores; latency and jitter at ${LATENCY_CALLS} calls over ${LATENCY_WINDOW_MS / 1000} s; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
+    );
+    process.stdout.write(`bench:core wrote ${file}\n`);
+  } finally {
+    stubs.child.kill();
+    await license.stop();
+    await licenseDb.close();
+    await pgServer.stop();
+  }
+  process.exit(0);
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench:core failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
