@@ -9,6 +9,7 @@ import type { TMetrics } from "../metrics.ts";
 import type { TTimeouts } from "../pipeline/provider-clients.ts";
 import type { TStore } from "../store.ts";
 import { createPipelineSession, type TPipelineAgent } from "./pipeline-session.ts";
+import { createStsSession } from "./sts-session.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 
 export const ZOpenCallSchema = z.object({
@@ -41,7 +42,7 @@ export type TCallManagerOptions = {
 type TOpenedCall = {
   uuid: string;
   agentId: string;
-  agent: TPipelineAgent;
+  agent: ({ mode: "pipeline" } & TPipelineAgent) | { mode: "sts"; id: string; url: string };
   openedAt: Date;
   connected: boolean;
   graceTimer: NodeJS.Timeout;
@@ -126,11 +127,24 @@ export function createCallManager(o: TCallManagerOptions) {
       const agent = await o.store.findAgent(input.agent);
       if (!agent) return { ok: false, refusal: "unknown_agent" };
       const uuid = randomUUID();
-      if (agent.mode !== "pipeline" || !agent.asrUrl || !agent.llmUrl || !agent.ttsUrl) {
-        o.log(uuid, `agent ${agent.id} cannot take calls: it needs ASR, LLM and TTS provider profiles`);
+      let runtime: TOpenedCall["agent"];
+      if (agent.mode === "sts" && agent.stsUrl) {
+        runtime = { mode: "sts", id: agent.id, url: agent.stsUrl };
+      } else if (agent.mode === "pipeline" && agent.asrUrl && agent.llmUrl && agent.ttsUrl) {
+        runtime = {
+          mode: "pipeline",
+          id: agent.id,
+          greeting: agent.greeting,
+          prompt: agent.prompt,
+          providers: { asr: agent.asrUrl, llm: agent.llmUrl, tts: agent.ttsUrl },
+        };
+      } else {
+        o.log(
+          uuid,
+          `agent ${agent.id} cannot take calls: a ${agent.mode} agent needs ${agent.mode === "sts" ? "an STS profile" : "ASR, LLM and TTS profiles"}`,
+        );
         return { ok: false, refusal: "unavailable" };
       }
-      const providers = { asr: agent.asrUrl, llm: agent.llmUrl, tts: agent.ttsUrl };
       try {
         await o.license.client.reserve(o.license.licenseId, { callId: uuid, seconds: o.license.reserveSeconds });
       } catch (err) {
@@ -148,7 +162,7 @@ export function createCallManager(o: TCallManagerOptions) {
       const call: TOpenedCall = {
         uuid,
         agentId: agent.id,
-        agent: { id: agent.id, greeting: agent.greeting, prompt: agent.prompt, providers },
+        agent: runtime,
         openedAt: new Date(),
         connected: false,
         events: [],
@@ -172,16 +186,17 @@ export function createCallManager(o: TCallManagerOptions) {
       clearTimeout(call.graceTimer);
       const answeredAt = new Date();
       void o.store.markAnswered(uuid, answeredAt).catch((err: Error) => o.log(uuid, `could not mark the call answered: ${err.message}`));
-      return createPipelineSession({
+      const common = {
         uuid,
-        agent: call.agent,
         metrics: o.metrics,
-        timeouts: o.timeouts,
-        turnTimeoutMs: o.turnTimeoutMs,
-        recordEvent: (event) => recordEvent(call, event),
-        log: (message) => o.log(uuid, message),
-        onEnded: (outcome) => void finish(call, { ...outcome, answeredAt }),
-      });
+        recordEvent: (event: TCallEventInput) => recordEvent(call, event),
+        log: (message: string) => o.log(uuid, message),
+        onEnded: (outcome: TCallOutcome) => void finish(call, { ...outcome, answeredAt }),
+      };
+      if (call.agent.mode === "sts") {
+        return createStsSession({ ...common, agentId: call.agent.id, url: call.agent.url, connectTimeoutMs: o.timeouts.responseMs });
+      }
+      return createPipelineSession({ ...common, agent: call.agent, timeouts: o.timeouts, turnTimeoutMs: o.turnTimeoutMs });
     },
 
     /** Ids of the calls connected now (their heartbeat). */
