@@ -1,9 +1,10 @@
-// `npm start -w @dsai/providers -- <tts|asr|llm-scripted>`: one provider service, configured
+// `npm start -w @dsai/providers -- <tts|asr|llm-scripted|llm-openai>`: one provider service, configured
 // from the environment (validated; a bad value stops it with a message naming the variable).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { startAsrService, ZAsrConfigSchema } from "./asr-pocketsphinx.ts";
 import type { TService } from "./http.ts";
+import { startOpenAiLlmService, ZOpenAiConfigSchema } from "./llm-openai.ts";
 import { startScriptedLlmService, ZScriptSchema } from "./llm-scripted.ts";
 import { startTtsService, ZTtsConfigSchema } from "./tts-espeak.ts";
 
@@ -65,8 +66,23 @@ async function start(kind: string | undefined, env: NodeJS.ProcessEnv): Promise<
         listen,
       );
     }
+    case "llm-openai":
+      return startOpenAiLlmService(
+        parse(
+          ZOpenAiConfigSchema,
+          {
+            baseUrl: env.OPENAI_BASE_URL,
+            apiKey: env.OPENAI_API_KEY,
+            model: env.OPENAI_MODEL,
+            systemPrompt: env.LLM_SYSTEM_PROMPT,
+            ...(env.OPENAI_TEMPERATURE ? { temperature: Number(env.OPENAI_TEMPERATURE) } : {}),
+          },
+          "OPENAI_* settings",
+        ),
+        listen,
+      );
     default:
-      throw new Error("usage: providers <tts|asr|llm-scripted>  (configured by environment; see apps/providers/README.md)");
+      throw new Error("usage: providers <tts|asr|llm-scripted|llm-openai>  (configured by environment; see apps/providers/README.md)");
   }
 }
 
