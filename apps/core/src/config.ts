@@ -19,6 +19,11 @@ const ZEnvSchema = z.object({
   CORE_TURN_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   CORE_CONNECT_GRACE_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   CORE_OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** 32 bytes, base64: encrypts provider and webhook secrets at rest (AES-256-GCM). */
+  CORE_SECRET_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "32 bytes, base64-encoded")
+    .optional(),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
   CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
@@ -35,6 +40,7 @@ export type TCoreConfig = {
   connectGraceMs: number;
   outboxSweepMs: number;
   heartbeatMs: number;
+  secretKey: Buffer | undefined;
 };
 
 export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfig {
@@ -55,5 +61,6 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     connectGraceMs: e.CORE_CONNECT_GRACE_MS,
     outboxSweepMs: e.CORE_OUTBOX_SWEEP_MS,
     heartbeatMs: e.CORE_HEARTBEAT_MS,
+    secretKey: e.CORE_SECRET_KEY ? Buffer.from(e.CORE_SECRET_KEY, "base64") : undefined,
   };
 }

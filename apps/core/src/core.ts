@@ -39,6 +39,7 @@ export function createCore(config: TCoreConfig) {
   const licenseForCalls = createLicenseClient({ baseUrl: config.license.url, apiKey: config.license.apiKey, retries: 1, timeoutMs: 1_000 });
   const outbox = createOutboxWorker({
     store,
+    secretKey: config.secretKey,
     databaseUrl: config.databaseUrl,
     metrics,
     license: { client: licenseForOutbox, licenseId: config.license.licenseId },
@@ -53,7 +54,7 @@ export function createCore(config: TCoreConfig) {
     turnTimeoutMs: config.turnTimeoutMs,
     connectGraceMs: config.connectGraceMs,
     log,
-    onUsageRecorded: () => outbox.kick(),
+    onOutboxWritten: () => outbox.kick(),
   });
   calls = callManager;
   const audioSocket = createAudioSocketServer({

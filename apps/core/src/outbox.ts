@@ -1,13 +1,18 @@
 // Delivers the outbox: each call's usage to the License Service (idempotent by call UUID, so a
-// retry after a timeout or a crash is counted once). Runs beside the audio path, never in it:
-// woken by NOTIFY when a call ends and by a periodic sweep; failures back off exponentially.
+// retry after a timeout or a crash is counted once) and the tenant's signed webhooks. Runs beside
+// the audio path, never in it: woken when rows are written (NOTIFY, or a kick in-process) and by
+// a periodic sweep; failures back off exponentially.
 import { LicenseApiError, type TLicenseClient, ZUsageUpdateSchema } from "@dsai/license-client";
 import pg from "pg";
 import { z } from "zod";
 import type { TMetrics } from "./metrics.ts";
+import { openSecret, SecretBoxError } from "./secrets.ts";
 import { OUTBOX_CHANNEL, type TOutboxRow, type TStore } from "./store.ts";
+import { signWebhook, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
 
 const MAX_BACKOFF_MS = 300_000;
+const WEBHOOK_TIMEOUT_MS = 5_000;
+const ZWebhookRowSchema = z.object({ endpointId: z.string().uuid(), body: z.record(z.string(), z.unknown()) });
 const BATCH = 20;
 
 export function backoffMs(attempts: number): number {
@@ -16,6 +21,8 @@ export function backoffMs(attempts: number): number {
 
 export function createOutboxWorker(o: {
   store: TStore;
+  /** Opens webhook signing secrets; without it webhooks cannot be signed and stay queued. */
+  secretKey: Buffer | undefined;
   databaseUrl: string;
   metrics: TMetrics;
   license: { client: TLicenseClient; licenseId: string };
@@ -28,24 +35,50 @@ export function createOutboxWorker(o: {
   let stopped = false;
   let listener: pg.Client | undefined;
 
+  async function deliverWebhook(payload: unknown): Promise<void> {
+    const { endpointId, body } = ZWebhookRowSchema.parse(payload);
+    const endpoint = await o.store.findWebhookEndpoint(endpointId);
+    if (!endpoint?.enabled) return; // deleted or disabled since: nothing to deliver
+    if (!o.secretKey) throw new Error("CORE_SECRET_KEY is not set: webhooks cannot be signed");
+    const text = JSON.stringify(body);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const res = await fetch(endpoint.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-dsai-timestamp": String(timestamp),
+        "x-dsai-signature": signWebhook(openSecret(o.secretKey, endpoint.secretCiphertext), timestamp, text),
+      },
+      body: text,
+      redirect: "manual",
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered HTTP ${res.status}`);
+  }
+
   async function deliver(row: TOutboxRow) {
     try {
       if (row.kind === "usage") {
         const usage = ZUsageUpdateSchema.parse(row.payload);
         await o.license.client.update(o.license.licenseId, usage);
+      } else {
+        await deliverWebhook(row.payload);
       }
       o.metrics.outboxDelivered.inc({ kind: row.kind });
       return { ok: true as const };
     } catch (err) {
       o.metrics.outboxFailures.inc({ kind: row.kind });
       const message =
-        err instanceof LicenseApiError
+        err instanceof LicenseApiError || err instanceof SecretBoxError
           ? err.message
           : err instanceof z.ZodError
             ? `invalid payload: ${err.message}`
             : `unreachable: ${(err as Error).message}`;
       if (row.attempts === 0 || row.attempts % 10 === 0) o.log(`outbox ${row.dedupeKey}: ${message}`);
-      return { ok: false as const, error: message, retryInMs: backoffMs(row.attempts) };
+      // Usage is retried for ever (it is money); a webhook is given up after a while.
+      const giveUp = row.kind === "webhook" && row.attempts + 1 >= WEBHOOK_MAX_ATTEMPTS;
+      return { ok: false as const, error: message, retryInMs: backoffMs(row.attempts), giveUp };
     }
   }
 

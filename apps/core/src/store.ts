@@ -118,7 +118,10 @@ export function createStore(options: { url: string; poolSize?: number }) {
     },
 
     /** Claims up to `limit` due outbox rows (other workers skip them) and runs `deliver` on each. */
-    async deliverDue(limit: number, deliver: (row: TOutboxRow) => Promise<{ ok: true } | { ok: false; error: string; retryInMs: number }>) {
+    async deliverDue(
+      limit: number,
+      deliver: (row: TOutboxRow) => Promise<{ ok: true } | { ok: false; error: string; retryInMs: number; giveUp?: boolean }>,
+    ) {
       const client = await pool.connect();
       let delivered = 0;
       let failed = 0;
@@ -137,6 +140,13 @@ export function createStore(options: { url: string; poolSize?: number }) {
             await client.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [
               row.id,
             ]);
+          } else if (result.giveUp) {
+            failed++;
+            // Dead: kept with its error for inspection, never retried.
+            await client.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1", [
+              row.id,
+              `gave up: ${result.error}`.slice(0, 1_000),
+            ]);
           } else {
             failed++;
             await client.query(
@@ -153,6 +163,41 @@ export function createStore(options: { url: string; poolSize?: number }) {
       } finally {
         client.release();
       }
+    },
+
+    async createWebhookEndpoint(endpoint: { url: string; secretCiphertext: string; events: string[] }): Promise<string> {
+      const { rows } = await pool.query<{ id: string }>(
+        "INSERT INTO webhook_endpoint (id, url, secret_ciphertext, events) VALUES (gen_random_uuid(), $1, $2, $3) RETURNING id",
+        [endpoint.url, endpoint.secretCiphertext, endpoint.events],
+      );
+      return rows[0]?.id as string;
+    },
+
+    async findWebhookEndpoint(id: string): Promise<{ url: string; secretCiphertext: string; enabled: boolean } | undefined> {
+      const { rows } = await pool.query<{ url: string; secretCiphertext: string; enabled: boolean }>(
+        'SELECT url, secret_ciphertext AS "secretCiphertext", enabled FROM webhook_endpoint WHERE id = $1',
+        [id],
+      );
+      return rows[0];
+    },
+
+    /** One outbox row per (enabled endpoint subscribed to the item's type, item); returns how many. */
+    async enqueueWebhooks(items: { id: string; type: string; body: unknown }[]): Promise<number> {
+      if (items.length === 0) return 0;
+      const { rows } = await pool.query<{ n: string }>(
+        `WITH queued AS (
+           INSERT INTO outbox (kind, dedupe_key, payload)
+           SELECT 'webhook', 'webhook:' || e.id || ':' || i.id, jsonb_build_object('endpointId', e.id, 'body', i.body)
+             FROM webhook_endpoint e
+             CROSS JOIN jsonb_to_recordset($1::jsonb) AS i(id text, type text, body jsonb)
+            WHERE e.enabled AND (cardinality(e.events) = 0 OR i.type = ANY(e.events))
+           ON CONFLICT (dedupe_key) DO NOTHING
+           RETURNING 1
+         )
+         SELECT count(*) AS n FROM queued`,
+        [JSON.stringify(items)],
+      );
+      return Number(rows[0]?.n ?? 0);
     },
 
     async heartbeat(ids: string[]): Promise<void> {

@@ -8,6 +8,7 @@ import type { TCallSession } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import type { TTimeouts } from "../pipeline/provider-clients.ts";
 import type { TStore } from "../store.ts";
+import type { TWebhookEvent } from "../webhooks.ts";
 import { createPipelineSession, type TPipelineAgent } from "./pipeline-session.ts";
 import { createStsSession } from "./sts-session.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
@@ -35,8 +36,8 @@ export type TCallManagerOptions = {
   /** An opened call whose AudioSocket never arrives is closed after this. */
   connectGraceMs: number;
   log(uuid: string, message: string): void;
-  /** Called when a call's usage row was written (wakes the outbox worker). */
-  onUsageRecorded(): void;
+  /** Called when outbox rows were written (wakes the outbox worker). */
+  onOutboxWritten(): void;
 };
 
 type TOpenedCall = {
@@ -53,20 +54,63 @@ type TOpenedCall = {
 
 const EVENT_FLUSH_MS = 250;
 
+/** The webhook (AVR event name and payload) of a recorded call event, if it has one. */
+function webhookOf(event: TCallEventInput): { type: TWebhookEvent; payload: Record<string, unknown> } | undefined {
+  switch (event.kind) {
+    case "transcript":
+      return { type: "transcription", payload: { role: event.role, text: event.text } };
+    case "interruption":
+      return { type: "interruption", payload: {} };
+    case "dtmf":
+      return { type: "dtmf_digit", payload: { digit: event.text } };
+    case "error":
+      return { type: "error", payload: { message: event.text, ...(event.data ?? {}) } };
+    default:
+      return undefined;
+  }
+}
+
 export function createCallManager(o: TCallManagerOptions) {
   const calls = new Map<string, TOpenedCall>();
   /** Transfer targets of ended calls, for the dialplan's GET /calls/<uuid>/next (kept briefly). */
   const nextHops = new Map<string, string>();
 
-  function flushEvents(call: TOpenedCall): Promise<void> {
+  /** Queues webhooks for the tenant's endpoints (off the audio path; errors are logged). */
+  async function emitWebhooks(uuid: string, items: { type: TWebhookEvent; payload: Record<string, unknown>; at: Date }[]): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      const queued = await o.store.enqueueWebhooks(
+        items.map((i) => ({
+          id: randomUUID(),
+          type: i.type,
+          body: { uuid, type: i.type, timestamp: i.at.toISOString(), payload: i.payload },
+        })),
+      );
+      if (queued > 0) o.onOutboxWritten();
+    } catch (err) {
+      o.log(uuid, `could not queue webhooks: ${(err as Error).message}`);
+    }
+  }
+
+  async function flushEvents(call: TOpenedCall): Promise<void> {
     if (call.flushTimer) clearTimeout(call.flushTimer);
     call.flushTimer = undefined;
     const events = call.events.splice(0);
-    return o.store.insertEvents(call.uuid, events).catch((err: Error) => {
+    try {
+      await o.store.insertEvents(call.uuid, events);
+    } catch (err) {
       // Keep them for the next flush rather than lose them.
       call.events.unshift(...events);
-      o.log(call.uuid, `could not record call events: ${err.message}`);
-    });
+      o.log(call.uuid, `could not record call events: ${(err as Error).message}`);
+      return;
+    }
+    await emitWebhooks(
+      call.uuid,
+      events.flatMap((e) => {
+        const hook = webhookOf(e);
+        return hook ? [{ ...hook, at: e.at }] : [];
+      }),
+    );
   }
 
   function recordEvent(call: TOpenedCall, event: TCallEventInput): void {
@@ -107,7 +151,14 @@ export function createCallManager(o: TCallManagerOptions) {
     for (let attempt = 0; ; attempt++) {
       try {
         await o.store.endCall(call.uuid, { ...outcome, billedSeconds }, usage);
-        o.onUsageRecorded();
+        o.onOutboxWritten();
+        await emitWebhooks(call.uuid, [
+          {
+            type: "call_ended",
+            at: outcome.endedAt,
+            payload: { cause: outcome.cause, billedSeconds, transferTarget: outcome.transferTarget ?? null },
+          },
+        ]);
         return;
       } catch (err) {
         o.log(call.uuid, `could not record the call's end (attempt ${attempt + 1}): ${(err as Error).message}`);
@@ -159,6 +210,9 @@ export function createCallManager(o: TCallManagerOptions) {
         o.log(uuid, `License Service unreachable, call taken without a reservation: ${(err as Error).message}`);
       }
       await o.store.insertCall({ id: uuid, agentId: agent.id, from: input.caller, to: input.number });
+      void emitWebhooks(uuid, [
+        { type: "call_initiated", at: new Date(), payload: { agentId: agent.id, from: input.caller, to: input.number } },
+      ]);
       const call: TOpenedCall = {
         uuid,
         agentId: agent.id,
@@ -186,6 +240,7 @@ export function createCallManager(o: TCallManagerOptions) {
       clearTimeout(call.graceTimer);
       const answeredAt = new Date();
       void o.store.markAnswered(uuid, answeredAt).catch((err: Error) => o.log(uuid, `could not mark the call answered: ${err.message}`));
+      void emitWebhooks(uuid, [{ type: "call_started", at: answeredAt, payload: { agentId: call.agentId } }]);
       const common = {
         uuid,
         metrics: o.metrics,

@@ -1,0 +1,94 @@
+// Webhooks from a real call to a real receiver on loopback: AVR event names, HMAC signatures,
+// per-endpoint subscriptions, retries after a failing answer, each event accepted once.
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { callerSpeech } from "@dsai/providers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSecret, sealSecret } from "../src/secrets.ts";
+import { simulateCall } from "../src/simulator/simulate.ts";
+import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+
+const KEY = randomBytes(32);
+const SECRET = "whsec_test_secret";
+type TDelivery = {
+  path: string;
+  status: number;
+  body: { uuid: string; type: string; payload: Record<string, unknown> };
+  signatureOk: boolean;
+};
+const deliveries: TDelivery[] = [];
+let receiver: Server;
+let h: TTenantHarness;
+let failNext = true;
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let text = "";
+    req.on("data", (d: Buffer) => {
+      text += d.toString();
+    });
+    req.on("end", () => {
+      const timestamp = String(req.headers["x-dsai-timestamp"]);
+      const expected = `v1=${createHmac("sha256", SECRET).update(`${timestamp}.${text}`).digest("hex")}`;
+      // The first delivery fails once: the outbox must retry it.
+      const status = failNext ? 500 : 204;
+      failNext = false;
+      deliveries.push({ path: req.url ?? "", status, body: JSON.parse(text), signatureOk: req.headers["x-dsai-signature"] === expected });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  h = await startTenant({ env: { CORE_SECRET_KEY: KEY.toString("base64") } });
+  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  await h.core.store.createWebhookEndpoint({ url: `${base}/all`, secretCiphertext: sealSecret(KEY, SECRET), events: [] });
+  await h.core.store.createWebhookEndpoint({ url: `${base}/ended`, secretCiphertext: sealSecret(KEY, SECRET), events: ["call_ended"] });
+});
+afterAll(async () => {
+  await h?.close();
+  receiver?.closeAllConnections();
+  await new Promise((r) => receiver?.close(r));
+});
+
+describe("webhooks", () => {
+  it("deliver every event of a call, signed, once each, retried after a failure", async () => {
+    const summary = await simulateCall({
+      coreHttpUrl: h.core.httpUrl,
+      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
+      token: TOKEN,
+      agent: "support",
+      number: "1000",
+      caller: "15550100",
+      steps: [{ label: "goodbye", say: await callerSpeech("goodbye") }],
+    });
+    await h.core.calls.settled();
+    const accepted = (path: string) => deliveries.filter((d) => d.path === path && d.status === 204 && d.body.uuid === summary.uuid);
+    const deadline = Date.now() + 15_000;
+    while (!accepted("/all").some((d) => d.body.type === "call_ended") || accepted("/ended").length === 0) {
+      if (Date.now() > deadline)
+        throw new Error(`webhooks not delivered: ${JSON.stringify(deliveries.map((d) => [d.path, d.status, d.body.type]))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(deliveries.every((d) => d.signatureOk)).toBe(true);
+    expect(deliveries.some((d) => d.status === 500)).toBe(true);
+    const types = accepted("/all").map((d) => d.body.type);
+    for (const t of ["call_initiated", "call_started", "transcription", "call_ended"]) expect(types).toContain(t);
+    expect(types.filter((t) => t === "call_ended")).toHaveLength(1);
+    expect(
+      accepted("/all")
+        .filter((d) => d.body.type === "transcription")
+        .map((d) => d.body.payload),
+    ).toContainEqual({ role: "user", text: "goodbye" });
+    expect(accepted("/ended").map((d) => d.body.type)).toEqual(["call_ended"]);
+    // Each event accepted once, although one was delivered twice (500, then 204).
+    const keys = accepted("/all").map((d) => JSON.stringify(d.body));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("keep signing secrets encrypted at rest", async () => {
+    const row = (await h.tenantDb.query("SELECT secret_ciphertext FROM webhook_endpoint LIMIT 1")).rows[0];
+    expect(row.secret_ciphertext).not.toContain(SECRET);
+    expect(openSecret(KEY, row.secret_ciphertext)).toBe(SECRET);
+    expect(() => openSecret(randomBytes(32), row.secret_ciphertext)).toThrow(/does not open/);
+  });
+});
