@@ -24,6 +24,8 @@ const ZEnvSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, "base64").length === 32, "32 bytes, base64-encoded")
     .optional(),
+  /** Shared with the platform, which signs its service tokens for the tenant API with it. */
+  CORE_PLATFORM_SECRET: z.string().min(32, "at least 32 characters").optional(),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
   CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
@@ -41,6 +43,7 @@ export type TCoreConfig = {
   outboxSweepMs: number;
   heartbeatMs: number;
   secretKey: Buffer | undefined;
+  platformSecret: string | undefined;
 };
 
 export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfig {
@@ -62,5 +65,6 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     outboxSweepMs: e.CORE_OUTBOX_SWEEP_MS,
     heartbeatMs: e.CORE_HEARTBEAT_MS,
     secretKey: e.CORE_SECRET_KEY ? Buffer.from(e.CORE_SECRET_KEY, "base64") : undefined,
+    platformSecret: e.CORE_PLATFORM_SECRET,
   };
 }

@@ -67,7 +67,14 @@ export function createCore(config: TCoreConfig) {
       log(uuid, `audiosocket: ${message}`);
     },
   });
-  const http = buildHttpApp({ calls: callManager, store, metrics, tenantToken: config.tenantToken });
+  const http = buildHttpApp({
+    calls: callManager,
+    store,
+    metrics,
+    tenantToken: config.tenantToken,
+    platformSecret: config.platformSecret,
+    secretKey: config.secretKey,
+  });
   const backlogTimer = setInterval(() => {
     store.outboxBacklog().then(
       (n) => {

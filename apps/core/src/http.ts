@@ -1,12 +1,16 @@
 // The core's HTTP side: POST /calls and GET /calls/<uuid>/next for the dialplan (form-encoded
-// in, text/plain out, as Asterisk's CURL() needs), /healthz and Prometheus /metrics.
+// in, text/plain out, as Asterisk's CURL() needs), the tenant API at /trpc, /healthz and
+// Prometheus /metrics.
 import { timingSafeEqual } from "node:crypto";
+import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { TCallManager } from "./calls/call-manager.ts";
 import { ZOpenCallSchema } from "./calls/call-manager.ts";
 import type { TMetrics } from "./metrics.ts";
 import type { TStore } from "./store.ts";
+import { authenticate } from "./tenant-api/auth.ts";
+import { type TTenantApiContext, tenantApiRouter } from "./tenant-api/router.ts";
 
 const REFUSAL_STATUS = { suspended: 403, no_credit: 402, unknown_agent: 404, unavailable: 503 } as const;
 
@@ -24,8 +28,28 @@ function presentedToken(req: FastifyRequest): string {
   return header.startsWith("Bearer ") ? header.slice(7) : "";
 }
 
-export function buildHttpApp(deps: { calls: TCallManager; store: TStore; metrics: TMetrics; tenantToken: string }): FastifyInstance {
-  const app = Fastify({ bodyLimit: 4_096, logger: false });
+export function buildHttpApp(deps: {
+  calls: TCallManager;
+  store: TStore;
+  metrics: TMetrics;
+  tenantToken: string;
+  platformSecret: string | undefined;
+  secretKey: Buffer | undefined;
+}): FastifyInstance {
+  // Dialplan requests are tiny; the tenant API's largest input (an agent's prompt) fits in 64 KiB.
+  const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
+  app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: tenantApiRouter,
+      createContext: async ({ req }: { req: FastifyRequest }): Promise<TTenantApiContext> => ({
+        pool: deps.store.pool,
+        secretKey: deps.secretKey,
+        liveCalls: () => deps.calls.liveCalls(),
+        principal: await authenticate(deps.store.pool, deps.platformSecret, req.headers.authorization),
+      }),
+    },
+  });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
@@ -38,7 +62,7 @@ export function buildHttpApp(deps: { calls: TCallManager; store: TStore; metrics
       .send(status === 500 ? "error" : "bad_request");
   });
 
-  app.post("/calls", async (req, reply) => {
+  app.post("/calls", { bodyLimit: 4_096 }, async (req, reply) => {
     reply.type("text/plain");
     if (!tokenMatches(presentedToken(req), deps.tenantToken)) return reply.status(401).send("unauthorized");
     const parsed = ZOpenCallSchema.safeParse(req.body ?? {});

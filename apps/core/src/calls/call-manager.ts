@@ -46,6 +46,7 @@ type TOpenedCall = {
   agent: ({ mode: "pipeline" } & TPipelineAgent) | { mode: "sts"; id: string; url: string };
   openedAt: Date;
   connected: boolean;
+  answeredAt: Date | undefined;
   graceTimer: NodeJS.Timeout;
   events: (TCallEventInput & { at: Date })[];
   flushTimer: NodeJS.Timeout | undefined;
@@ -219,6 +220,7 @@ export function createCallManager(o: TCallManagerOptions) {
         agent: runtime,
         openedAt: new Date(),
         connected: false,
+        answeredAt: undefined,
         events: [],
         flushTimer: undefined,
         transferTarget: undefined,
@@ -239,6 +241,7 @@ export function createCallManager(o: TCallManagerOptions) {
       call.connected = true;
       clearTimeout(call.graceTimer);
       const answeredAt = new Date();
+      call.answeredAt = answeredAt;
       void o.store.markAnswered(uuid, answeredAt).catch((err: Error) => o.log(uuid, `could not mark the call answered: ${err.message}`));
       void emitWebhooks(uuid, [{ type: "call_started", at: answeredAt, payload: { agentId: call.agentId } }]);
       const common = {
@@ -252,6 +255,13 @@ export function createCallManager(o: TCallManagerOptions) {
         return createStsSession({ ...common, agentId: call.agent.id, url: call.agent.url, connectTimeoutMs: o.timeouts.responseMs });
       }
       return createPipelineSession({ ...common, agent: call.agent, timeouts: o.timeouts, turnTimeoutMs: o.turnTimeoutMs });
+    },
+
+    /** The calls connected now, for the tenant API's live view. */
+    liveCalls(): { uuid: string; agentId: string; answeredAt: string | undefined }[] {
+      return [...calls.values()]
+        .filter((c) => c.connected)
+        .map((c) => ({ uuid: c.uuid, agentId: c.agentId, answeredAt: c.answeredAt?.toISOString() }));
     },
 
     /** Ids of the calls connected now (their heartbeat). */
