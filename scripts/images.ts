@@ -1,0 +1,95 @@
+// `npm run images`: builds the container images of the tenant core and the provider services.
+// Each app is bundled into one ES module (esbuild), so an image holds node, the bundle and (for
+// the providers) Debian's speech packages — no node_modules, no sources. Images are tagged with
+// a hash of everything that went into them: an unchanged app is not rebuilt.
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { build } from "esbuild";
+import { baseImageNames } from "../packages/stacks/src/images.ts";
+import { run } from "./setup/exec.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const OUT = join(ROOT, ".build", "images");
+
+export type TAppImages = { core: string; providers: string };
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+function contentTag(dir: string, extra: string): string {
+  const hash = createHash("sha256").update(extra);
+  for (const file of filesUnder(dir).sort()) hash.update(relative(dir, file)).update(readFileSync(file));
+  return hash.digest("hex").slice(0, 12);
+}
+
+async function imageExists(name: string): Promise<boolean> {
+  try {
+    await run("docker", ["image", "inspect", name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function buildApp(app: "core" | "providers", log: (line: string) => void): Promise<string> {
+  const context = join(OUT, app);
+  rmSync(context, { recursive: true, force: true });
+  mkdirSync(context, { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, "apps", app, "src", "main.ts")],
+    outfile: join(context, "main.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    legalComments: "none",
+    // Optional native add-ons the libraries try and fall back from.
+    external: ["pg-native", "bufferutil", "utf-8-validate"],
+    // CommonJS dependencies bundled into an ES module still call require().
+    banner: { js: "import { createRequire as __dsaiRequire } from 'node:module'; const require = __dsaiRequire(import.meta.url);" },
+    logLevel: "error",
+  });
+  cpSync(join(ROOT, "apps", app, "image", "Dockerfile"), join(context, "Dockerfile"));
+  if (app === "core") cpSync(join(ROOT, "apps", "core", "prisma", "migrations"), join(context, "migrations"), { recursive: true });
+  const bases = baseImageNames();
+  const name = `dsai/${app}:${contentTag(context, `${bases.nodeBase} ${bases.debianBase}`)}`;
+  if (await imageExists(name)) {
+    log(`${name} is up to date`);
+    return name;
+  }
+  log(`building ${name} ...`);
+  await run("docker", [
+    "build",
+    "--build-arg",
+    `NODE_BASE=${bases.nodeBase}`,
+    "--build-arg",
+    `DEBIAN_BASE=${bases.debianBase}`,
+    "-t",
+    name,
+    context,
+  ]);
+  log(`built ${name}`);
+  return name;
+}
+
+/** Builds (or finds) both images; their names are also written to .build/images.json. */
+export async function buildAppImages(log: (line: string) => void = () => {}): Promise<TAppImages> {
+  const images = { core: await buildApp("core", log), providers: await buildApp("providers", log) };
+  writeFileSync(join(OUT, "..", "images.json"), `${JSON.stringify(images, null, 2)}\n`);
+  return images;
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  buildAppImages((line) => process.stdout.write(`images: ${line}\n`)).then(
+    (images) => process.stdout.write(`${JSON.stringify(images)}\n`),
+    (err: Error) => {
+      process.stderr.write(`images failed: ${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
