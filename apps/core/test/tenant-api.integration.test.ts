@@ -1,7 +1,14 @@
 // The tenant API over real HTTP with the tRPC client the dashboard will use: authentication
 // (tenant API keys, platform service tokens), validation of everything that reaches Asterisk
 // files or SQL, secrets sealed and never returned, calls and usage read back.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { decodeWav } from "@dsai/provider-contracts";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
@@ -9,6 +16,7 @@ import { signServiceToken } from "../src/tenant-api/auth.ts";
 import type { TTenantApiRouter } from "../src/tenant-api/router.ts";
 import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
+const exec = promisify(execFile);
 const PLATFORM_SECRET = randomBytes(32).toString("hex");
 let h: TTenantHarness;
 beforeAll(async () => {
@@ -126,5 +134,30 @@ describe("tenant API management", () => {
     expect(today?.calls).toBeGreaterThanOrEqual(1);
     expect(today?.billedSeconds).toBeGreaterThanOrEqual(detail.billedSeconds ?? 0);
     expect(await api.calls.live.query()).toEqual([]);
+  });
+
+  it("gives the call simulator's CLI the transcript, and its recording is a WAV of the agent", async () => {
+    const key = await platform().apiKeys.create.mutate({ label: "simulator" });
+    const dir = mkdtempSync(join(tmpdir(), "dsai-call-"));
+    const main = fileURLToPath(new URL("../src/simulator/main.ts", import.meta.url));
+    const args = ["--import", "tsx", main, "--core", new URL(h.core.httpUrl).host, "--audiosocket", `127.0.0.1:${h.core.audioSocketPort}`];
+    args.push("--token", TOKEN, "--agent", "support", "--say", "goodbye", "--record", join(dir, "agent.wav"), "--api-key", key.token);
+    const { stdout } = await exec(process.execPath, args);
+    const summary = JSON.parse(stdout) as { uuid: string; hangupCause: string; transcript: { role: string; text: string }[] };
+    expect(summary.hangupCause).toBe("agent_hangup");
+    expect(summary.transcript).toEqual([
+      { role: "agent", text: "Hello, this is Acme support. How can I help?" },
+      { role: "user", text: "goodbye" },
+      { role: "agent", text: "Thank you for calling. Goodbye!" },
+    ]);
+    const wav = decodeWav(readFileSync(join(dir, "agent.wav")));
+    expect(wav.sampleRate).toBe(8000);
+    expect(wav.pcm.length).toBeGreaterThan(16_000 * 3); // greeting and goodbye: seconds of audio
+    rmSync(dir, { recursive: true, force: true });
+    // Bad usage is a clear message and exit code 2.
+    const bad = await exec(process.execPath, ["--import", "tsx", main, "--agent", "support"]).catch(
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("--core HOST:PORT is required") });
   });
 });

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { decodeWav, encodeWav } from "@dsai/provider-contracts";
 import { callerSpeech } from "@dsai/providers";
 import { z } from "zod";
-import { simulateCall, type TCallerStep } from "./simulate.ts";
+import { fetchTranscript, simulateCall, type TCallerStep } from "./simulate.ts";
 
 const USAGE = `usage: npm run call -- --core <host:port> --agent <id> (--say "text" | --wav file.wav | --dtmf D)... [options]
   --core HOST:PORT       the core's HTTP address (POST /calls)
@@ -17,7 +17,8 @@ const USAGE = `usage: npm run call -- --core <host:port> --agent <id> (--say "te
   --say TEXT             a caller utterance, spoken by Flite (repeatable, in order)
   --wav FILE             a caller utterance from a mono 16-bit 8 kHz WAV (repeatable)
   --dtmf D               a DTMF digit (repeatable)
-  --record FILE          write the agent's audio to this WAV file`;
+  --record FILE          write the agent's audio to this WAV file
+  --api-key KEY          a tenant API key (default: $DSAI_TENANT_API_KEY): adds the call's transcript`;
 
 const ZHostPort = z
   .string()
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
         wav: { type: "string", multiple: true },
         dtmf: { type: "string", multiple: true },
         record: { type: "string" },
+        "api-key": { type: "string" },
       },
       strict: true,
       tokens: true,
@@ -93,7 +95,11 @@ async function main(): Promise<void> {
   });
   if (typeof v.record === "string") writeFileSync(v.record, encodeWav(summary.agentAudio, 8000));
   const { agentAudio: _audio, ...printable } = summary;
-  process.stdout.write(`${JSON.stringify(printable, null, 2)}\n`);
+  const apiKey = (v["api-key"] as string | undefined) ?? process.env.DSAI_TENANT_API_KEY;
+  const transcript =
+    apiKey && summary.uuid ? await fetchTranscript(`http://${core.data.host}:${core.data.port}`, apiKey, summary.uuid) : undefined;
+  const output = { ...printable, transcript: transcript ?? (apiKey ? "not recorded yet" : "give --api-key to include the transcript") };
+  process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   process.exit(summary.refused ? 1 : 0);
 }
 

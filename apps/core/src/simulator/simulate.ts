@@ -53,6 +53,33 @@ export async function openCall(o: Pick<TSimulateOptions, "coreHttpUrl" | "token"
   return /^[0-9a-f-]{36}$/.test(text) ? { uuid: text } : { refused: text || `HTTP ${res.status}` };
 }
 
+/**
+ * The call's transcript from the tenant API (calls.get), once the core has recorded the call's
+ * end; needs a tenant API key. Undefined when the record does not appear within `timeoutMs`.
+ */
+export async function fetchTranscript(
+  coreHttpUrl: string,
+  apiKey: string,
+  uuid: string,
+  timeoutMs = 10_000,
+): Promise<{ role: string; text: string }[] | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${coreHttpUrl}/trpc/calls.get?input=${encodeURIComponent(JSON.stringify({ id: uuid }))}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    if (res.status === 401) throw new Error("the tenant API refused the API key");
+    if (res.ok) {
+      const call = (
+        (await res.json()) as { result: { data: { endedAt: string | null; events: { kind: string; role: string; text: string }[] } } }
+      ).result.data;
+      if (call.endedAt) return call.events.filter((e) => e.kind === "transcript").map((e) => ({ role: e.role, text: e.text }));
+    }
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function simulateCall(o: TSimulateOptions): Promise<TCallSummary> {
   const started = performance.now();
   const opened = await openCall(o);
