@@ -26,6 +26,8 @@ const ZEnvSchema = z.object({
     .optional(),
   /** Shared with the platform, which signs its service tokens for the tenant API with it. */
   CORE_PLATFORM_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** "true" lets webhooks reach loopback and private addresses (development and tests only). */
+  CORE_WEBHOOKS_ALLOW_INTERNAL: z.enum(["true", "false"]).default("false"),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
   CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
@@ -44,6 +46,7 @@ export type TCoreConfig = {
   heartbeatMs: number;
   secretKey: Buffer | undefined;
   platformSecret: string | undefined;
+  allowInternalWebhooks: boolean;
 };
 
 export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfig {
@@ -66,5 +69,6 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     heartbeatMs: e.CORE_HEARTBEAT_MS,
     secretKey: e.CORE_SECRET_KEY ? Buffer.from(e.CORE_SECRET_KEY, "base64") : undefined,
     platformSecret: e.CORE_PLATFORM_SECRET,
+    allowInternalWebhooks: e.CORE_WEBHOOKS_ALLOW_INTERNAL === "true",
   };
 }

@@ -40,6 +40,7 @@ export function createCore(config: TCoreConfig) {
   const outbox = createOutboxWorker({
     store,
     secretKey: config.secretKey,
+    allowInternalWebhooks: config.allowInternalWebhooks,
     databaseUrl: config.databaseUrl,
     metrics,
     license: { client: licenseForOutbox, licenseId: config.license.licenseId },

@@ -2,13 +2,15 @@
 // retry after a timeout or a crash is counted once) and the tenant's signed webhooks. Runs beside
 // the audio path, never in it: woken when rows are written (NOTIFY, or a kick in-process) and by
 // a periodic sweep; failures back off exponentially.
+
+import { lookup } from "node:dns/promises";
 import { LicenseApiError, type TLicenseClient, ZUsageUpdateSchema } from "@dsai/license-client";
 import pg from "pg";
 import { z } from "zod";
 import type { TMetrics } from "./metrics.ts";
 import { openSecret, SecretBoxError } from "./secrets.ts";
 import { OUTBOX_CHANNEL, type TOutboxRow, type TStore } from "./store.ts";
-import { signWebhook, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
+import { isInternalAddress, signWebhook, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
 
 const MAX_BACKOFF_MS = 300_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -23,6 +25,8 @@ export function createOutboxWorker(o: {
   store: TStore;
   /** Opens webhook signing secrets; without it webhooks cannot be signed and stay queued. */
   secretKey: Buffer | undefined;
+  /** Deliver webhooks to loopback and private addresses too (development and tests only). */
+  allowInternalWebhooks: boolean;
   databaseUrl: string;
   metrics: TMetrics;
   license: { client: TLicenseClient; licenseId: string };
@@ -40,6 +44,14 @@ export function createOutboxWorker(o: {
     const endpoint = await o.store.findWebhookEndpoint(endpointId);
     if (!endpoint?.enabled) return; // deleted or disabled since: nothing to deliver
     if (!o.secretKey) throw new Error("CORE_SECRET_KEY is not set: webhooks cannot be signed");
+    if (!o.allowInternalWebhooks) {
+      // Checked at delivery, on what the name resolves to now (a name can be re-pointed).
+      const host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, "");
+      const addresses = await lookup(host, { all: true }).catch(() => []);
+      if (addresses.length === 0) throw new Error(`cannot resolve ${host}`);
+      const internal = addresses.find((a) => isInternalAddress(a.address));
+      if (internal) throw new Error(`refused: ${host} resolves to an internal address (${internal.address})`);
+    }
     const text = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
     const res = await fetch(endpoint.url, {

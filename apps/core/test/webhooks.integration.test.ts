@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
 import { callerSpeech } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSecret, sealSecret } from "../src/secrets.ts";
-import { simulateCall } from "../src/simulator/simulate.ts";
+import { openCall, simulateCall } from "../src/simulator/simulate.ts";
+import { isInternalAddress } from "../src/webhooks.ts";
 import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 const KEY = randomBytes(32);
@@ -39,7 +40,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  h = await startTenant({ env: { CORE_SECRET_KEY: KEY.toString("base64") } });
+  // The receiver is on loopback, which production refuses (see the last test).
+  h = await startTenant({ env: { CORE_SECRET_KEY: KEY.toString("base64"), CORE_WEBHOOKS_ALLOW_INTERNAL: "true" } });
   const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   await h.core.store.createWebhookEndpoint({ url: `${base}/all`, secretCiphertext: sealSecret(KEY, SECRET), events: [] });
   await h.core.store.createWebhookEndpoint({ url: `${base}/ended`, secretCiphertext: sealSecret(KEY, SECRET), events: ["call_ended"] });
@@ -90,5 +92,41 @@ describe("webhooks", () => {
     expect(row.secret_ciphertext).not.toContain(SECRET);
     expect(openSecret(KEY, row.secret_ciphertext)).toBe(SECRET);
     expect(() => openSecret(randomBytes(32), row.secret_ciphertext)).toThrow(/does not open/);
+  });
+
+  it("refuse, by default, to reach loopback, private and link-local addresses", async () => {
+    for (const internal of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.20.0.5",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "::1",
+      "fd00::1",
+      "fe80::1",
+      "::ffff:127.0.0.1",
+      "0.0.0.0",
+    ]) {
+      expect(isInternalAddress(internal), internal).toBe(true);
+    }
+    for (const external of ["8.8.8.8", "172.32.0.1", "2001:db8::1", "100.128.0.1"])
+      expect(isInternalAddress(external), external).toBe(false);
+
+    const strict = await startTenant({ env: { CORE_SECRET_KEY: KEY.toString("base64") } });
+    try {
+      const before = deliveries.length;
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/strict`;
+      await strict.core.store.createWebhookEndpoint({ url, secretCiphertext: sealSecret(KEY, SECRET), events: [] });
+      await openCall({ coreHttpUrl: strict.core.httpUrl, token: TOKEN, agent: "support", number: "1000", caller: "1" });
+      await new Promise((r) => setTimeout(r, 500));
+      await strict.core.outbox.flush();
+      const rows = (await strict.tenantDb.query("SELECT last_error FROM outbox WHERE kind = 'webhook'")).rows;
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows[0]?.last_error).toMatch(/refused: 127\.0\.0\.1 resolves to an internal address/);
+      expect(deliveries.length).toBe(before);
+    } finally {
+      await strict.close();
+    }
   });
 });
