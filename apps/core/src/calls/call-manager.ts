@@ -50,7 +50,6 @@ type TOpenedCall = {
   graceTimer: NodeJS.Timeout;
   events: (TCallEventInput & { at: Date })[];
   flushTimer: NodeJS.Timeout | undefined;
-  transferTarget: string | undefined;
 };
 
 const EVENT_FLUSH_MS = 250;
@@ -163,6 +162,7 @@ export function createCallManager(o: TCallManagerOptions) {
         return;
       } catch (err) {
         o.log(call.uuid, `could not record the call's end (attempt ${attempt + 1}): ${(err as Error).message}`);
+        // Still open in the database: the next start of the core ends and bills it as an orphan.
         if (attempt >= 20) return;
         await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
       }
@@ -223,7 +223,6 @@ export function createCallManager(o: TCallManagerOptions) {
         answeredAt: undefined,
         events: [],
         flushTimer: undefined,
-        transferTarget: undefined,
         graceTimer: setTimeout(() => {
           if (!call.connected)
             void finish(call, { cause: "never_connected", answeredAt: undefined, endedAt: new Date(), transferTarget: undefined });

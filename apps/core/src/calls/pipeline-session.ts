@@ -43,6 +43,8 @@ const ASR_PROMPT_AFTER_VOICE_MS = 800;
 
 const APOLOGY = "Sorry, I am having trouble right now. Please try again in a moment.";
 const ASR_REOPENS = 3;
+/** Messages sent to the LLM at most (the contract allows 1,000). */
+const MAX_HISTORY = 200;
 
 type TTurn = { id: number; abort: AbortController; speechEndedAt: number | undefined };
 
@@ -138,6 +140,8 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     if (speechEndedAt !== undefined) latency.asrMs = since(speechEndedAt) ?? 0;
     const llmStarted = performance.now();
     history.push({ role: "user", content: message });
+    // A very long call keeps its system prompt and the latest turns (providers cap the list).
+    if (history.length > MAX_HISTORY) history.splice(history[0]?.role === "system" ? 1 : 0, history.length - MAX_HISTORY);
     const splitter = new SentenceSplitter();
     let speaking: Promise<void> = Promise.resolve();
     let reply = "";
