@@ -43,3 +43,21 @@ describe("voice activity", () => {
     expect(events).toEqual(["start", "end"]);
   });
 });
+
+describe("resampling to 8 kHz", () => {
+  it("keeps 8 kHz as is and averages higher rates down, keeping a tone's level", async () => {
+    const { toTelephonyRate } = await import("../src/pipeline/resample.ts");
+    const pcm8 = Buffer.from(Int16Array.from([1, 2, 3]).buffer);
+    expect(toTelephonyRate(pcm8, 8_000)).toBe(pcm8);
+    const pcm16 = Buffer.from(Int16Array.from([100, 300, -100, -300]).buffer);
+    expect(Array.from(new Int16Array(toTelephonyRate(pcm16, 16_000).buffer.slice(0)))).toEqual([200, -200]);
+    // 20 ms of a 400 Hz tone at 48 kHz -> 160 samples of about the same loudness.
+    const tone = Buffer.alloc(960 * 2);
+    for (let i = 0; i < 960; i++) tone.writeInt16LE(Math.round(8_000 * Math.sin((2 * Math.PI * 400 * i) / 48_000)), i * 2);
+    const down = toTelephonyRate(tone, 48_000);
+    expect(down.length).toBe(320);
+    const rms = (b: Buffer) =>
+      Math.sqrt(Array.from({ length: b.length / 2 }, (_, i) => b.readInt16LE(i * 2) ** 2).reduce((a, x) => a + x, 0) / (b.length / 2));
+    expect(rms(down) / rms(tone)).toBeGreaterThan(0.9);
+  });
+});

@@ -7,6 +7,7 @@ import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import { openAsrStream, ProviderError, promptStream, speechStream, type TAsrStream, type TTimeouts } from "../pipeline/provider-clients.ts";
+import { toTelephonyRate } from "../pipeline/resample.ts";
 import { SentenceSplitter } from "../pipeline/sentence-splitter.ts";
 import { DEFAULT_VAD, type TVadOptions, VoiceActivity } from "../pipeline/vad.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
@@ -211,8 +212,9 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
 
   return {
     outbound,
-    onAudio(pcm) {
+    onAudio(frame, sampleRate) {
       if (ended) return;
+      const pcm = toTelephonyRate(frame, sampleRate);
       const now = performance.now();
       vad.push(pcm, now);
       asrBatch.push(pcm);

@@ -7,6 +7,7 @@ import WebSocket from "ws";
 import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
+import { toTelephonyRate } from "../pipeline/resample.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 
 export type TStsOptions = {
@@ -90,8 +91,8 @@ export function createStsSession(o: TStsOptions): TCallSession {
 
   return {
     outbound,
-    onAudio(pcm) {
-      if (!ended) send(JSON.stringify({ type: "audio", audio: pcm.toString("base64") }));
+    onAudio(pcm, sampleRate) {
+      if (!ended) send(JSON.stringify({ type: "audio", audio: toTelephonyRate(pcm, sampleRate).toString("base64") }));
     },
     onDtmf(digit) {
       if (ended || !/^[0-9*#A-D]$/.test(digit)) return; // the contract's digits only
