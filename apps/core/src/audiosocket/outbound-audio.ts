@@ -12,11 +12,15 @@ export class OutboundAudio {
   onDrained: (() => void) | undefined;
   /** One-shot: called when the next non-silent frame goes out (reply latency is measured there). */
   onAudibleFrame: (() => void) | undefined;
+  /** Called when audio arrives in an empty queue (the sender may start it off the 20 ms grid). */
+  onWake: (() => void) | undefined;
 
   enqueue(pcm: Buffer): void {
     if (pcm.length === 0) return;
+    const wasIdle = this.queuedBytes === 0;
     this.chunks.push(pcm);
     this.queuedBytes += pcm.length;
+    if (wasIdle) this.onWake?.();
   }
 
   /** Queued audio in milliseconds (8 kHz, 16-bit). */

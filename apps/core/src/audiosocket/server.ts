@@ -81,9 +81,22 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         const s = session;
         s.bindHangup(() => end("agent_hangup"));
         const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
+        // Fast start: the first frame of an utterance goes out at once instead of waiting up to
+        // 20 ms for the grid; the call is then one frame ahead, and skips its next silent tick
+        // to pay it back (Asterisk only ever sees one frame early, never a burst).
+        let ahead = false;
+        s.outbound.onWake = () => {
+          if (ended || ahead || s.outbound.queuedMs < 20 || socket.writableLength > maxBuffered) return;
+          ahead = true;
+          socket.write(encodeAudio(s.outbound.nextFrame().frame));
+        };
         removeFromPacer = options.pacer.add({
           sendFrame: () => {
             if (socket.writableLength > maxBuffered) return end("peer_error", "peer stopped reading audio");
+            if (ahead && s.outbound.idle) {
+              ahead = false;
+              return;
+            }
             socket.write(encodeAudio(s.outbound.nextFrame().frame));
           },
         });
