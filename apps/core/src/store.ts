@@ -65,17 +65,31 @@ export function createStore(options: { url: string; poolSize?: number }) {
       await pool.query("UPDATE call SET status = 'active', answered_at = $2 WHERE id = $1 AND status = 'opened'", [id, at]);
     },
 
-    async insertEvents(callId: string, events: (TCallEventInput & { at: Date })[]): Promise<void> {
+    /** Events of any number of calls in one statement (the core batches every call's events). */
+    async insertEvents(events: (TCallEventInput & { callId: string; at: Date })[]): Promise<void> {
       if (events.length === 0) return;
       await pool.query(
         `INSERT INTO call_event (call_id, at, kind, role, text, data)
-         SELECT $1, e.at, e.kind::"CallEventKind", e.role, e.text, e.data
-           FROM jsonb_to_recordset($2::jsonb) AS e(at timestamptz, kind text, role text, text text, data jsonb)`,
+         SELECT e.call_id, e.at, e.kind::"CallEventKind", e.role, e.text, e.data
+           FROM jsonb_to_recordset($1::jsonb) AS e(call_id uuid, at timestamptz, kind text, role text, text text, data jsonb)`,
         [
-          callId,
-          JSON.stringify(events.map((e) => ({ at: e.at, kind: e.kind, role: e.role ?? null, text: e.text ?? null, data: e.data ?? null }))),
+          JSON.stringify(
+            events.map((e) => ({
+              call_id: e.callId,
+              at: e.at,
+              kind: e.kind,
+              role: e.role ?? null,
+              text: e.text ?? null,
+              data: e.data ?? null,
+            })),
+          ),
         ],
       );
+    },
+
+    async hasWebhookEndpoints(): Promise<boolean> {
+      const { rows } = await pool.query("SELECT EXISTS (SELECT 1 FROM webhook_endpoint WHERE enabled) AS any");
+      return rows[0]?.any === true;
     },
 
     /**

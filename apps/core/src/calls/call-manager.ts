@@ -8,7 +8,7 @@ import type { TCallSession } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import type { TTimeouts } from "../pipeline/provider-clients.ts";
 import type { TStore } from "../store.ts";
-import type { TWebhookEvent } from "../webhooks.ts";
+import { createEventWriter } from "./event-writer.ts";
 import { createPipelineSession, type TPipelineAgent } from "./pipeline-session.ts";
 import { createStsSession } from "./sts-session.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
@@ -48,76 +48,14 @@ type TOpenedCall = {
   connected: boolean;
   answeredAt: Date | undefined;
   graceTimer: NodeJS.Timeout;
-  events: (TCallEventInput & { at: Date })[];
-  flushTimer: NodeJS.Timeout | undefined;
 };
-
-const EVENT_FLUSH_MS = 250;
-
-/** The webhook (AVR event name and payload) of a recorded call event, if it has one. */
-function webhookOf(event: TCallEventInput): { type: TWebhookEvent; payload: Record<string, unknown> } | undefined {
-  switch (event.kind) {
-    case "transcript":
-      return { type: "transcription", payload: { role: event.role, text: event.text } };
-    case "interruption":
-      return { type: "interruption", payload: {} };
-    case "dtmf":
-      return { type: "dtmf_digit", payload: { digit: event.text } };
-    case "error":
-      return { type: "error", payload: { message: event.text, ...(event.data ?? {}) } };
-    default:
-      return undefined;
-  }
-}
 
 export function createCallManager(o: TCallManagerOptions) {
   const calls = new Map<string, TOpenedCall>();
   /** Transfer targets of ended calls, for the dialplan's GET /calls/<uuid>/next (kept briefly). */
   const nextHops = new Map<string, string>();
 
-  /** Queues webhooks for the tenant's endpoints (off the audio path; errors are logged). */
-  async function emitWebhooks(uuid: string, items: { type: TWebhookEvent; payload: Record<string, unknown>; at: Date }[]): Promise<void> {
-    if (items.length === 0) return;
-    try {
-      const queued = await o.store.enqueueWebhooks(
-        items.map((i) => ({
-          id: randomUUID(),
-          type: i.type,
-          body: { uuid, type: i.type, timestamp: i.at.toISOString(), payload: i.payload },
-        })),
-      );
-      if (queued > 0) o.onOutboxWritten();
-    } catch (err) {
-      o.log(uuid, `could not queue webhooks: ${(err as Error).message}`);
-    }
-  }
-
-  async function flushEvents(call: TOpenedCall): Promise<void> {
-    if (call.flushTimer) clearTimeout(call.flushTimer);
-    call.flushTimer = undefined;
-    const events = call.events.splice(0);
-    try {
-      await o.store.insertEvents(call.uuid, events);
-    } catch (err) {
-      // Keep them for the next flush rather than lose them.
-      call.events.unshift(...events);
-      o.log(call.uuid, `could not record call events: ${(err as Error).message}`);
-      return;
-    }
-    await emitWebhooks(
-      call.uuid,
-      events.flatMap((e) => {
-        const hook = webhookOf(e);
-        return hook ? [{ ...hook, at: e.at }] : [];
-      }),
-    );
-  }
-
-  function recordEvent(call: TOpenedCall, event: TCallEventInput): void {
-    call.events.push({ ...event, at: new Date() });
-    // Events are written in small batches off the audio path.
-    call.flushTimer ??= setTimeout(() => void flushEvents(call), EVENT_FLUSH_MS);
-  }
+  const events = createEventWriter({ store: o.store, log: o.log, onOutboxWritten: o.onOutboxWritten });
 
   const finishing = new Set<Promise<void>>();
 
@@ -146,14 +84,15 @@ export function createCallManager(o: TCallManagerOptions) {
       endedAt: outcome.endedAt.toISOString(),
       agentId: call.agentId,
     };
-    await flushEvents(call);
+    await events.flush(); // this call's events are in before its end is
     // The database may be briefly away: retry, because this row is what bills the call.
     for (let attempt = 0; ; attempt++) {
       try {
         await o.store.endCall(call.uuid, { ...outcome, billedSeconds }, usage);
         o.onOutboxWritten();
-        await emitWebhooks(call.uuid, [
+        await events.emitWebhooks([
           {
+            callId: call.uuid,
             type: "call_ended",
             at: outcome.endedAt,
             payload: { cause: outcome.cause, billedSeconds, transferTarget: outcome.transferTarget ?? null },
@@ -211,8 +150,8 @@ export function createCallManager(o: TCallManagerOptions) {
         o.log(uuid, `License Service unreachable, call taken without a reservation: ${(err as Error).message}`);
       }
       await o.store.insertCall({ id: uuid, agentId: agent.id, from: input.caller, to: input.number });
-      void emitWebhooks(uuid, [
-        { type: "call_initiated", at: new Date(), payload: { agentId: agent.id, from: input.caller, to: input.number } },
+      void events.emitWebhooks([
+        { callId: uuid, type: "call_initiated", at: new Date(), payload: { agentId: agent.id, from: input.caller, to: input.number } },
       ]);
       const call: TOpenedCall = {
         uuid,
@@ -221,8 +160,6 @@ export function createCallManager(o: TCallManagerOptions) {
         openedAt: new Date(),
         connected: false,
         answeredAt: undefined,
-        events: [],
-        flushTimer: undefined,
         graceTimer: setTimeout(() => {
           if (!call.connected)
             void finish(call, { cause: "never_connected", answeredAt: undefined, endedAt: new Date(), transferTarget: undefined });
@@ -242,11 +179,11 @@ export function createCallManager(o: TCallManagerOptions) {
       const answeredAt = new Date();
       call.answeredAt = answeredAt;
       void o.store.markAnswered(uuid, answeredAt).catch((err: Error) => o.log(uuid, `could not mark the call answered: ${err.message}`));
-      void emitWebhooks(uuid, [{ type: "call_started", at: answeredAt, payload: { agentId: call.agentId } }]);
+      void events.emitWebhooks([{ callId: uuid, type: "call_started", at: answeredAt, payload: { agentId: call.agentId } }]);
       const common = {
         uuid,
         metrics: o.metrics,
-        recordEvent: (event: TCallEventInput) => recordEvent(call, event),
+        recordEvent: (event: TCallEventInput) => events.record(uuid, event),
         log: (message: string) => o.log(uuid, message),
         onEnded: (outcome: TCallOutcome) => void finish(call, { ...outcome, answeredAt }),
       };
@@ -297,6 +234,7 @@ export function createCallManager(o: TCallManagerOptions) {
     /** Resolves when every ended call's record is written. */
     async settled(): Promise<void> {
       while (finishing.size > 0) await Promise.all([...finishing]);
+      await events.flush();
     },
 
     nextHop(uuid: string): string | undefined {
