@@ -5,19 +5,18 @@
 //   jitter        = lateness of the core's shared 20 ms pacer ticks (its /metrics)
 //   CPU           = the core process's user+system time per second of call
 //   late frames   = frames the core sent over 10 ms late (its /metrics), per N
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import pg from "pg";
 import { encodeAudio, encodeUuid, FrameDecoder } from "../apps/core/src/audiosocket/frame.ts";
 import { LATENESS_BUCKETS_MS } from "../apps/core/src/audiosocket/pacer.ts";
 import { migrateTenantDatabase } from "../apps/core/src/database.ts";
 import { LICENSE_MIGRATIONS_DIR } from "../apps/license/src/database.ts";
 import { createLicenseServer } from "../apps/license/src/server.ts";
-import { applyMigrations, createTestDatabase, startTestServer } from "../packages/postgres/src/index.ts";
-import { median, percentile, writeResult } from "./lib.ts";
+import { applyMigrations, createTestDatabase, freePort, startTestServer } from "../packages/postgres/src/index.ts";
+import { median, percentile, spawnUntil, writeResult } from "./lib.ts";
 
 const STUB = { asr: 50, llm: 100, tts: 50 };
 const PROVIDERS_MS = STUB.asr + STUB.llm + STUB.tts;
@@ -27,29 +26,6 @@ const SWEEP = [300, 400, 500, 600, 700, 800];
 const SWEEP_DOWN = [150, 100, 50, 25];
 const SWEEP_WINDOW_MS = 10_000;
 const TOKEN = randomBytes(24).toString("hex");
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    child.stdout?.on("data", (d: Buffer) => {
-      const line = d.toString();
-      if (ready.test(line)) resolve({ child, line });
-    });
-    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
-  });
-}
 
 /** user+system CPU time of a process, in ms (Linux /proc). */
 function cpuMs(pid: number): number {

@@ -1,6 +1,6 @@
 // Shared by the benchmark scripts: results in the one format of BENCH.md, with the machine and
 // the commit they measured.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -39,4 +39,19 @@ export function writeResult(name: string, metrics: Record<string, TMetric>, note
   writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   return file;
+}
+
+/** Runs a TypeScript entry (tsx) as its own process; resolves with the first stdout line matching `ready`. */
+export function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.stdout?.on("data", (d: Buffer) => {
+      const line = d.toString();
+      if (ready.test(line)) resolve({ child, line });
+    });
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
+  });
 }

@@ -2,42 +2,17 @@
 // Service (a separate process, over HTTP, with API-key auth), and in the same run the same
 // transaction executed directly in SQL by 32 connections (no HTTP, no service) as the physical
 // baseline. Rounds alternate service / direct; medians are reported.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { createAdmin } from "../apps/license/src/admin.ts";
 import { LICENSE_MIGRATIONS_DIR } from "../apps/license/src/database.ts";
 import { createStore } from "../apps/license/src/store.ts";
-import { applyMigrations, createTestDatabase, startTestServer } from "../packages/postgres/src/index.ts";
-import { median, percentile, writeResult } from "./lib.ts";
+import { applyMigrations, createTestDatabase, freePort, startTestServer } from "../packages/postgres/src/index.ts";
+import { median, percentile, spawnUntil, writeResult } from "./lib.ts";
 
 const CLIENTS = 32;
 const ROUND_MS = 5_000;
 const ROUNDS = 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startService(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/license/src/main.ts"], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    child.stdout?.on("data", (d: Buffer) => {
-      if (d.toString().includes("listening")) resolve(child);
-    });
-    child.once("exit", (code) => reject(new Error(`service exited (${code})`)));
-  });
-}
 
 const usageBody = () => ({ callId: randomUUID(), seconds: 60, startedAt: "2026-11-24T10:00:00Z", endedAt: "2026-11-24T10:01:00Z" });
 
@@ -73,7 +48,11 @@ async function main(): Promise<void> {
     }),
   );
   const port = await freePort();
-  const service = await startService({ LICENSE_DATABASE_URL: db.url, LICENSE_PORT: String(port), LICENSE_DB_POOL_SIZE: String(CLIENTS) });
+  const { child: service } = await spawnUntil(
+    ["apps/license/src/main.ts"],
+    { LICENSE_DATABASE_URL: db.url, LICENSE_PORT: String(port), LICENSE_DB_POOL_SIZE: String(CLIENTS) },
+    /listening/,
+  );
 
   // node:http with keep-alive: the load generator shares the two cores with the service and
   // Postgres, and fetch() costs it several times more CPU per request.

@@ -3,7 +3,7 @@
 import { callerSpeech } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCall } from "../src/simulator/simulate.ts";
-import { GREETING, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, GREETING, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 beforeAll(async () => {
@@ -13,14 +13,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const target = () => ({
-  coreHttpUrl: h.core.httpUrl,
-  audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-  token: TOKEN,
-  agent: "support",
-  number: "+15550100",
-  caller: "+15550199",
-});
+// Numbers in E.164, to see them recorded as given.
+const target = () => ({ ...callTarget(h), number: "+15550100", caller: "+15550199" });
 
 describe("a simulated call with the offline providers", () => {
   it("hears the greeting, gets the scripted answer, hangs up, and is recorded and billed exactly once", async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { callerSpeech } from "@dsai/providers";
 import { afterAll, describe, expect, it } from "vitest";
 import { simulateCall } from "../src/simulator/simulate.ts";
-import { freePort, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, freePort, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 const harnesses: TTenantHarness[] = [];
 afterAll(async () => {
@@ -32,12 +32,7 @@ describe("usage delivery", () => {
     harnesses.push(h);
     const hours = await callerSpeech("what are your opening hours");
     const call = simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "support",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h),
       steps: [{ label: "hours", say: hours }],
     });
     await new Promise((r) => setTimeout(r, 1_000));

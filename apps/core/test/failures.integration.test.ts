@@ -7,7 +7,7 @@ import { LLM_PATH } from "@dsai/provider-contracts";
 import { callerSpeech } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCall } from "../src/simulator/simulate.ts";
-import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 let peer: Server;
@@ -53,12 +53,7 @@ describe("a provider that fails", () => {
     const steps = [];
     for (const p of phrases) steps.push({ label: p, say: await callerSpeech(p) });
     const summary = await simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "support",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h),
       steps,
     });
     // Every turn was answered (with an apology) and the caller hung up: the call survived.

@@ -2,10 +2,8 @@
 // databases), the real License Service, the real offline providers (espeak-ng, PocketSphinx,
 // scripted LLM) and the core, all on 127.0.0.1 with ports chosen by the OS.
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { createLicenseServer, LICENSE_MIGRATIONS_DIR } from "@dsai/license";
-import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
+import { applyMigrations, createTestDatabase, freePort, startTestServer } from "@dsai/postgres";
 import {
   startAsrService,
   startScriptedLlmService,
@@ -19,6 +17,8 @@ import pg from "pg";
 import { readCoreConfig } from "../src/config.ts";
 import { createCore, type TCore } from "../src/core.ts";
 import { migrateTenantDatabase } from "../src/database.ts";
+
+export { freePort };
 
 export const PHRASES = ["what are your opening hours", "what is the price", "goodbye", "i want to talk to a person"];
 export const SCRIPT = ZScriptSchema.parse({
@@ -49,15 +49,6 @@ export type TTenantHarness = {
   providers: { asr: TService; llm: TService; tts: TService };
   close(): Promise<void>;
 };
-
-/** A port free on 127.0.0.1 now (for services that must come back on the same port). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 export async function startTenant(
   options: { credits?: number; llm?: TService; env?: Record<string, string>; core?: "in-process" | "none" } = {},
@@ -99,8 +90,9 @@ export async function startTenant(
     ...options.env,
   };
   const inProcess = (options.core ?? "in-process") === "in-process";
-  const core = createCore(readCoreConfig(coreEnv));
-  if (inProcess) await core.start();
+  // With core "none" the test runs its own core process(es); nothing is created here for it.
+  const core = inProcess ? createCore(readCoreConfig(coreEnv)) : undefined;
+  if (core) await core.start();
   else await migrateTenantDatabase(tenant.url);
   const tenantDb = new pg.Pool({ connectionString: tenant.url, max: 2 });
   const profile = async (name: string, kind: string, url: string) =>
@@ -121,7 +113,10 @@ export async function startTenant(
   );
 
   return {
-    core,
+    get core() {
+      if (!core) throw new Error('this harness runs no in-process core (core: "none")');
+      return core;
+    },
     coreEnv,
     tenantDb,
     get license() {
@@ -135,8 +130,7 @@ export async function startTenant(
     licenseId: created.id,
     providers,
     async close() {
-      if (inProcess) await core.stop();
-      else await core.store.close();
+      await core?.stop();
       await tenantDb.end();
       await Promise.all(Object.values(providers).map((p) => p.close()));
       await license.stop();
@@ -144,5 +138,17 @@ export async function startTenant(
       await licenseDb.close();
       await server.stop();
     },
+  };
+}
+
+/** How a simulated call reaches the harness's in-process core, exactly as the dialplan would. */
+export function callTarget(h: TTenantHarness, agent = "support") {
+  return {
+    coreHttpUrl: h.core.httpUrl,
+    audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
+    token: TOKEN,
+    agent,
+    number: "1000",
+    caller: "15550100",
   };
 }

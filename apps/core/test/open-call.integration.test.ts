@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeUuid, FrameDecoder } from "../src/audiosocket/frame.ts";
 import { openCall } from "../src/simulator/simulate.ts";
-import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 beforeAll(async () => {
@@ -20,7 +20,6 @@ const post = (body: string, token = TOKEN) =>
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body,
   });
-const call = { coreHttpUrl: "", token: TOKEN, agent: "support", number: "1000", caller: "15550100" };
 
 describe("POST /calls", () => {
   it("answers a call UUID as text/plain and records the opened call", async () => {
@@ -46,14 +45,14 @@ describe("POST /calls", () => {
 
   it("refuses new calls at once when the tenant is suspended, and takes them again when reactivated", async () => {
     await h.core.store.setTenantStatus("suspended");
-    expect(await openCall({ ...call, coreHttpUrl: h.core.httpUrl })).toEqual({ refused: "suspended" });
+    expect(await openCall(callTarget(h))).toEqual({ refused: "suspended" });
     await h.core.store.setTenantStatus("active");
-    expect(await openCall({ ...call, coreHttpUrl: h.core.httpUrl })).toHaveProperty("uuid");
+    expect(await openCall(callTarget(h))).toHaveProperty("uuid");
   });
 
   it("refuses with no_credit once the reservations of open calls hold all the credit", async () => {
     // 150 s of credit, 60 s reserved per call; two calls were opened above and still hold theirs.
-    expect(await openCall({ ...call, coreHttpUrl: h.core.httpUrl })).toEqual({ refused: "no_credit" });
+    expect(await openCall(callTarget(h))).toEqual({ refused: "no_credit" });
     expect(h.core.metrics.callsRefused.get({ reason: "no_credit" })).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
 import { callerSpeech, startStsPeer, type TStsPeer } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCall } from "../src/simulator/simulate.ts";
-import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 
 let h: TTenantHarness;
 let peer: TStsPeer;
@@ -24,12 +24,7 @@ afterAll(async () => {
 describe("a speech-to-speech agent", () => {
   it("greets, is interrupted, answers words and digits, and reports its errors", async () => {
     const summary = await simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "voice",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h, "voice"),
       turnTimeoutMs: 4_000,
       steps: [{ label: "price", say: await callerSpeech("what is the price"), overAgent: true }, { dtmf: "5" }, { dtmf: "#" }],
     });
@@ -57,12 +52,7 @@ describe("a speech-to-speech agent", () => {
   it("ends the call when the STS service cannot be reached", async () => {
     await h.tenantDb.query("UPDATE provider_profile SET url = 'ws://127.0.0.1:1' WHERE name = 'sts'");
     const summary = await simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "voice",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h, "voice"),
       turnTimeoutMs: 2_000,
       steps: [{ dtmf: "1" }],
     });

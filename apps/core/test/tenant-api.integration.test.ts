@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
 import { signServiceToken } from "../src/tenant-api/auth.ts";
 import type { TTenantApiRouter } from "../src/tenant-api/router.ts";
-import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 const exec = promisify(execFile);
 const PLATFORM_SECRET = randomBytes(32).toString("hex");
@@ -64,10 +64,9 @@ describe("tenant API authentication", () => {
     const key = await platform().apiKeys.create.mutate({ label: "ops" });
     expect(await code(client(key.token).tenant.setStatus.mutate({ status: "suspended" }))).toBe("FORBIDDEN");
     await platform().tenant.setStatus.mutate({ status: "suspended" });
-    const call = { coreHttpUrl: h.core.httpUrl, token: TOKEN, agent: "support", number: "1000", caller: "1" };
-    expect(await openCall(call)).toEqual({ refused: "suspended" });
+    expect(await openCall(callTarget(h))).toEqual({ refused: "suspended" });
     await platform().tenant.setStatus.mutate({ status: "active" });
-    expect(await openCall(call)).toHaveProperty("uuid");
+    expect(await openCall(callTarget(h))).toHaveProperty("uuid");
   });
 });
 
@@ -115,12 +114,7 @@ describe("tenant API management", () => {
 
   it("reads calls with their events, and usage per day", async () => {
     const summary = await simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "support",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h),
       steps: [{ dtmf: "0" }],
     });
     await h.core.calls.settled();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSecret, sealSecret } from "../src/secrets.ts";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
 import { isInternalAddress } from "../src/webhooks.ts";
-import { startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
+import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 
 const KEY = randomBytes(32);
 const SECRET = "whsec_test_secret";
@@ -55,12 +55,7 @@ afterAll(async () => {
 describe("webhooks", () => {
   it("deliver every event of a call, signed, once each, retried after a failure", async () => {
     const summary = await simulateCall({
-      coreHttpUrl: h.core.httpUrl,
-      audioSocket: { host: "127.0.0.1", port: h.core.audioSocketPort },
-      token: TOKEN,
-      agent: "support",
-      number: "1000",
-      caller: "15550100",
+      ...callTarget(h),
       steps: [{ label: "goodbye", say: await callerSpeech("goodbye") }],
     });
     await h.core.calls.settled();
@@ -118,7 +113,7 @@ describe("webhooks", () => {
       const before = deliveries.length;
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/strict`;
       await strict.core.store.createWebhookEndpoint({ url, secretCiphertext: sealSecret(KEY, SECRET), events: [] });
-      await openCall({ coreHttpUrl: strict.core.httpUrl, token: TOKEN, agent: "support", number: "1000", caller: "1" });
+      await openCall(callTarget(strict));
       await new Promise((r) => setTimeout(r, 500));
       await strict.core.outbox.flush();
       const rows = (await strict.tenantDb.query("SELECT last_error FROM outbox WHERE kind = 'webhook'")).rows;

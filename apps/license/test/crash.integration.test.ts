@@ -2,9 +2,8 @@
 // typed client, retrying with the same callId) keep sending: no call lost, none counted twice.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { createLicenseClient, type TUsageUpdate } from "@dsai/license-client";
-import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
+import { applyMigrations, createTestDatabase, freePort, startTestServer } from "@dsai/postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAdmin } from "../src/admin.ts";
 import { LICENSE_MIGRATIONS_DIR } from "../src/database.ts";
@@ -15,16 +14,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startService(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

@@ -23,7 +23,6 @@ export type TPacerStats = {
   ticks: number;
   framesSent: number;
   framesLate: number;
-  lateness: number[];
   /** Ticks whose lateness was <= LATENESS_BUCKETS_MS[i], since start (never reset). */
   latenessBuckets: number[];
 };
@@ -35,13 +34,7 @@ export class Pacer {
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private tick = 0;
-  readonly stats: TPacerStats = { ticks: 0, framesSent: 0, framesLate: 0, lateness: [], latenessBuckets: LATENESS_BUCKETS_MS.map(() => 0) };
-  /** Keep the last lateness samples for percentiles (bounded memory). */
-  private readonly latenessWindow: number;
-
-  constructor(options: { latenessWindow?: number } = {}) {
-    this.latenessWindow = options.latenessWindow ?? 10_000;
-  }
+  readonly stats: TPacerStats = { ticks: 0, framesSent: 0, framesLate: 0, latenessBuckets: LATENESS_BUCKETS_MS.map(() => 0) };
 
   get size(): number {
     return this.streams.size;
@@ -95,10 +88,8 @@ export class Pacer {
       this.stats.ticks += 1;
       this.stats.framesSent += this.streams.size;
       if (lateness > LATE_AFTER_MS) this.stats.framesLate += this.streams.size;
-      this.stats.lateness.push(lateness);
       for (let b = 0; b < LATENESS_BUCKETS_MS.length; b++)
         if (lateness <= (LATENESS_BUCKETS_MS[b] as number)) (this.stats.latenessBuckets[b] as number)++;
-      if (this.stats.lateness.length > this.latenessWindow) this.stats.lateness.splice(0, this.stats.lateness.length - this.latenessWindow);
       due = this.startedAt + (this.tick + 1) * FRAME_MS;
     }
     if (this.streams.size > 0) this.schedule();
