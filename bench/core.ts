@@ -2,13 +2,16 @@
 // at fixed latency in their own process (bench/core-stubs.ts). Each caller speaks 1 s, waits for
 // the agent's answer, pauses, and speaks again, for the whole window.
 //   added latency = (first audible agent frame - end of caller speech) - (ASR + LLM + TTS stubs)
-//   jitter        = lateness of the core's shared 20 ms pacer ticks (its /metrics)
+//   jitter        = how far each interval between a call's frames is from 20 ms (the core's /metrics)
+//   lateness      = how late each frame left after its due time on the pacer's grid
 //   CPU           = the core process's user+system time per second of call
-//   late frames   = frames the core sent over 10 ms late (its /metrics), per N
+//   late frames   = frames the core sent over 10 ms after their due time (its /metrics), per N
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
+import { cpus } from "node:os";
 import pg from "pg";
 import { encodeAudio, encodeUuid, FrameDecoder } from "../apps/core/src/audiosocket/frame.ts";
 import { LATENESS_BUCKETS_MS } from "../apps/core/src/audiosocket/pacer.ts";
@@ -33,6 +36,11 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
 }
 
+/** Time (ms) the main thread of a process spent runnable but waiting for a CPU (Linux schedstat). */
+function runQueueWaitMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
+}
+
 async function scrape(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const out: Record<string, number> = {};
@@ -43,23 +51,34 @@ async function scrape(url: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** p99 of the pacer's tick lateness within a window: the histogram's bucket deltas, as an upper bound. */
-function latenessP99(before: Record<string, number>, after: Record<string, number>): number {
+/** p99 of one of the pacer's histograms within a window: the bucket deltas, as an upper bound. */
+function histogramP99(name: string, before: Record<string, number>, after: Record<string, number>): number {
   const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  const count = delta("dsai_pacer_lateness_ms_count");
-  for (const b of LATENESS_BUCKETS_MS) if (delta(`dsai_pacer_lateness_ms_bucket{le="${b}"}`) >= 0.99 * count) return b;
+  const count = delta(`${name}_count`);
+  for (const b of LATENESS_BUCKETS_MS) if (delta(`${name}_bucket{le="${b}"}`) >= 0.99 * count) return b;
   return Number.POSITIVE_INFINITY;
 }
 
 const SPEECH = Buffer.alloc(320);
 for (let i = 0; i < 160; i++) SPEECH.writeInt16LE(i % 16 < 8 ? 6_000 : -6_000, i * 2);
 const SILENCE = Buffer.alloc(320);
-const SPEECH_FRAMES = 50; // 1 s
-const PAUSE_MS = 300;
+// Independent callers: each starts at its own moment and speaks and pauses for its own lengths.
+// (Identical callers started together finish speaking in the same 20 ms every cycle, a
+// thundering herd of replies no real population of callers produces.)
+let seed = 42; // deterministic: every run and every step sees the same callers
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
+const speechFrames = () => 40 + Math.floor(random() * 41); // 0.8 - 1.6 s
+const pauseMs = () => 200 + random() * 400;
+const START_SPREAD_MS = 2_000;
 
 type TCaller = {
   socket: Socket;
   speakLeft: number;
+  startAt: number;
+  pauseMs: number;
   speechEndAt: number;
   waiting: boolean;
   lastAudibleAt: number;
@@ -103,7 +122,9 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
         socket.write(encodeUuid(uuid));
         const c: TCaller = {
           socket,
-          speakLeft: SPEECH_FRAMES,
+          speakLeft: speechFrames(),
+          startAt: performance.now() + random() * START_SPREAD_MS,
+          pauseMs: pauseMs(),
           speechEndAt: 0,
           waiting: false,
           lastAudibleAt: 0,
@@ -144,6 +165,10 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
     const slot = tick % SLOTS;
     for (let i = slot; i < callers.length; i += SLOTS) {
       const c = callers[i] as TCaller;
+      if (now < c.startAt) {
+        c.socket.write(encodeAudio(SILENCE));
+        continue;
+      }
       if (c.speakLeft > 0) {
         c.socket.write(encodeAudio(SPEECH));
         c.speakLeft--;
@@ -155,19 +180,20 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
         c.waiting = true;
         c.speechEndAt = now;
         c.heardAt = 0;
-      } else if (c.heardAt > 0 && now - c.lastAudibleAt > PAUSE_MS) {
+      } else if (c.heardAt > 0 && now - c.lastAudibleAt > c.pauseMs) {
         c.waiting = false;
-        c.speakLeft = SPEECH_FRAMES; // the agent finished: speak again
+        c.speakLeft = speechFrames(); // the agent finished: speak again
+        c.pauseMs = pauseMs();
       } else if (c.heardAt === 0 && now - c.speechEndAt > 5_000) {
         c.waiting = false; // no answer: try again
-        c.speakLeft = SPEECH_FRAMES;
+        c.speakLeft = speechFrames();
       }
     }
     tick++;
     setTimeout(pace, Math.max(0, start + tick * (20 / SLOTS) - performance.now()));
   };
   pace();
-  await new Promise((r) => setTimeout(r, 3_000)); // warm-up: every caller in its cycle
+  await new Promise((r) => setTimeout(r, START_SPREAD_MS + 3_000)); // warm-up: every caller in its cycle
   measuring = true;
   onWindowStart();
   await new Promise((r) => setTimeout(r, windowMs));
@@ -200,6 +226,19 @@ async function main(): Promise<void> {
     { STUB_ASR_MS: String(STUB.asr), STUB_LLM_MS: String(STUB.llm), STUB_TTS_MS: String(STUB.tts) },
     /stubs on/,
   );
+  type TOthersCpu = { callers: number; stubs: number; machine: number; steal: number };
+  /** CPU time (ms) of the load generator (this process), the stubs and the whole machine, to tell a busy core from a busy machine. */
+  const othersCpu = (): TOthersCpu => {
+    const usage = process.cpuUsage();
+    const all = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = all as number[];
+    return {
+      callers: (usage.user + usage.system) / 1000,
+      stubs: cpuMs(stubs.child.pid as number),
+      machine: (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / 100,
+      steal: ((steal ?? 0) * 1000) / 100,
+    };
+  };
   const stubUrl = `http://127.0.0.1:${/stubs on (\d+)/.exec(stubs.line)?.[1]}`;
 
   /** A fresh core process (and tenant database) per step, so each step's metrics are its own. */
@@ -227,7 +266,8 @@ async function main(): Promise<void> {
     await db.end();
     const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
     const { child } = await spawnUntil(
-      ["apps/core/src/main.ts"],
+      // BENCH_CORE_NODE_ARGS: node flags for the core process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+      [...(process.env.BENCH_CORE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "apps/core/src/main.ts"],
       {
         CORE_DATABASE_URL: tenant.url,
         CORE_HTTP_PORT: String(httpPort),
@@ -239,6 +279,7 @@ async function main(): Promise<void> {
       },
       /core: HTTP on/,
     );
+    if (process.env.BENCH_CORE_PIN) execFileSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
     try {
       return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
     } finally {
@@ -249,17 +290,31 @@ async function main(): Promise<void> {
     }
   }
 
-  type TStep = { calls: number; latencies: number[]; lateFraction: number; cpuMsPerCallSecond: number; jitterP99: number };
+  type TStep = {
+    calls: number;
+    latencies: number[];
+    lateFraction: number;
+    cpuMsPerCallSecond: number;
+    jitterP99: number;
+    latenessP99: number;
+  };
   async function step(n: number, windowMs: number): Promise<TStep> {
     process.stdout.write(`bench:core ${n} calls: ramping up, then ${windowMs / 1000} s measured ...\n`);
     return withCore(String(n), async (core) => {
-      let before = { cpu: 0, metrics: {} as Record<string, number>, at: 0 };
+      let before = { cpu: 0, metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
       const latencies = await runCalls(core, n, windowMs, () => {
         void scrape(core.http).then((metrics) => {
-          before = { cpu: cpuMs(core.pid), metrics, at: performance.now() };
+          before = { cpu: cpuMs(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
         });
       });
-      const after = { cpu: cpuMs(core.pid), metrics: await scrape(core.http), at: performance.now() };
+      const after = { cpu: cpuMs(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
+      const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
+      const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
+      process.stdout.write(
+        `bench:core ${n} calls: core ${(((after.cpu - before.cpu) / (after.at - before.at)) * 100).toFixed(0)}% of a CPU, ` +
+          `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
+          `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
+      );
       const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
       const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
       const seconds = (after.at - before.at) / 1000;
@@ -268,17 +323,23 @@ async function main(): Promise<void> {
         latencies,
         lateFraction: sent > 0 ? late / sent : 1,
         cpuMsPerCallSecond: (after.cpu - before.cpu) / (n * seconds),
-        jitterP99: latenessP99(before.metrics, after.metrics),
+        jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
+        latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
       };
       process.stdout.write(
         `bench:core ${n} calls: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `late frames ${(result.lateFraction * 100).toFixed(2)}%, pacer p99 <= ${result.jitterP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms, lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
       );
       return result;
     });
   }
 
   try {
+    if (process.env.BENCH_CORE_CALLS) {
+      // One step only, nothing written: for trying a change quickly (BENCH_CORE_CALLS=300).
+      await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS));
+      return;
+    }
     const at200 = await step(LATENCY_CALLS, LATENCY_WINDOW_MS);
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
@@ -301,7 +362,12 @@ async function main(): Promise<void> {
       {
         added_latency_p50_ms: { value: round(median(at200.latencies)), unit: "ms" },
         added_latency_p99_ms: { value: round(percentile(at200.latencies, 99)), unit: "ms", target: "<= 10" },
-        jitter_p99_ms: { value: at200.jitterP99, unit: "ms (histogram bucket bound)", target: "<= 2" },
+        jitter_p99_ms: {
+          value: at200.jitterP99,
+          unit: "ms (histogram bucket bound): |interval between a call's frames - 20 ms|",
+          target: "<= 2",
+        },
+        lateness_p99_ms: { value: at200.latenessP99, unit: "ms (histogram bucket bound): frame sent - due on the grid" },
         cpu_ms_per_call_second: { value: round(at200.cpuMsPerCallSecond), unit: "ms" },
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
         replies_measured_at_200: { value: at200.latencies.length, unit: "replies" },
@@ -315,12 +381,14 @@ async function main(): Promise<void> {
     await licenseDb.close();
     await pgServer.stop();
   }
-  process.exit(0);
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
 
-main().catch((err: Error) => {
-  process.stderr.write(`bench:core failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0), // the pooled HTTP agents and Postgres clients would keep the process alive
+  (err: Error) => {
+    process.stderr.write(`bench:core failed: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -23,9 +23,7 @@ export function createCore(config: TCoreConfig) {
   let calls: ReturnType<typeof createCallManager> | undefined;
   const metrics = createMetrics({
     activeCalls: () => calls?.activeCalls ?? 0,
-    framesLate: () => pacer.stats.framesLate,
-    framesSent: () => pacer.stats.framesSent,
-    pacerLateness: () => ({ buckets: pacer.stats.latenessBuckets, count: pacer.stats.ticks }),
+    pacer: () => pacer.stats,
     outboxBacklog: () => backlog,
   });
   // The outbox has its own client: no retries inside (the outbox retries), short timeouts.

@@ -1,6 +1,6 @@
 // Prometheus text-format metrics without a dependency: counters, gauges and histograms with
 // labels, rendered at GET /metrics.
-import { LATENESS_BUCKETS_MS } from "./audiosocket/pacer.ts";
+import { LATENESS_BUCKETS_MS, type TPacerStats } from "./audiosocket/pacer.ts";
 
 type TLabels = Record<string, string>;
 const key = (labels: TLabels) =>
@@ -43,7 +43,7 @@ class Sampled {
   }
 }
 
-/** A histogram counted elsewhere (the pacer's tick lateness): cumulative buckets and a count. */
+/** A histogram counted elsewhere (the pacer's): cumulative buckets and a count. */
 class SampledHistogram {
   constructor(
     readonly name: string,
@@ -96,13 +96,7 @@ class Histogram {
   }
 }
 
-export function createMetrics(read: {
-  activeCalls(): number;
-  framesLate(): number;
-  framesSent(): number;
-  pacerLateness(): { buckets: number[]; count: number };
-  outboxBacklog(): number;
-}) {
+export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStats; outboxBacklog(): number }) {
   const m = {
     callsOpened: new Counter("dsai_calls_opened_total", "Calls opened over HTTP"),
     callsRefused: new Counter("dsai_calls_refused_total", "Calls refused, by reason"),
@@ -117,10 +111,33 @@ export function createMetrics(read: {
   };
   const gauges = [
     new Sampled("dsai_active_calls", "Calls with an AudioSocket connection", "gauge", read.activeCalls),
-    new Sampled("dsai_frames_late_total", "Outbound frames sent over 10 ms late", "counter", read.framesLate),
-    new Sampled("dsai_frames_sent_total", "Outbound frames sent", "counter", read.framesSent),
+    new Sampled("dsai_frames_late_total", "Outbound frames sent over 10 ms after their due time", "counter", () => read.pacer().framesLate),
+    new Sampled("dsai_frames_sent_total", "Outbound frames sent", "counter", () => read.pacer().framesSent),
+    new Sampled(
+      "dsai_pacer_rephases_total",
+      "Calls moved to an earlier phase slot because a reply started",
+      "counter",
+      () => read.pacer().rephases,
+    ),
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
-    new SampledHistogram("dsai_pacer_lateness_ms", "How late the shared 20 ms pacer ticked", LATENESS_BUCKETS_MS, read.pacerLateness),
+    new SampledHistogram(
+      "dsai_pacer_lateness_ms",
+      "How late each outbound frame was sent after its due time on the 20 ms grid",
+      LATENESS_BUCKETS_MS,
+      () => ({
+        buckets: read.pacer().latenessBuckets,
+        count: read.pacer().framesSent,
+      }),
+    ),
+    new SampledHistogram(
+      "dsai_pacer_jitter_ms",
+      "How far each interval between a call's outbound frames was from 20 ms",
+      LATENESS_BUCKETS_MS,
+      () => ({
+        buckets: read.pacer().jitterBuckets,
+        count: read.pacer().intervals,
+      }),
+    ),
   ];
   return {
     ...m,

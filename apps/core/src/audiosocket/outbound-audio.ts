@@ -40,6 +40,8 @@ export class OutboundAudio {
   /** The next 20 ms frame: queued audio (padded with silence at the very end) or silence. */
   nextFrame(): { frame: Buffer; silent: boolean } {
     if (this.queuedBytes === 0) return { frame: SILENCE, silent: true };
+    const head = this.chunks[0] as Buffer;
+    if (head.length >= SLIN8_FRAME_BYTES) return this.take(head);
     const frame = Buffer.alloc(SLIN8_FRAME_BYTES);
     let filled = 0;
     while (filled < SLIN8_FRAME_BYTES && this.chunks.length > 0) {
@@ -51,6 +53,19 @@ export class OutboundAudio {
       else this.chunks[0] = head.subarray(take);
     }
     this.queuedBytes -= filled;
+    return this.sent(frame);
+  }
+
+  /** A whole frame from the head chunk, without a copy (queued chunks are never written to). */
+  private take(head: Buffer): { frame: Buffer; silent: boolean } {
+    const frame = head.subarray(0, SLIN8_FRAME_BYTES);
+    if (head.length === SLIN8_FRAME_BYTES) this.chunks.shift();
+    else this.chunks[0] = head.subarray(SLIN8_FRAME_BYTES);
+    this.queuedBytes -= SLIN8_FRAME_BYTES;
+    return this.sent(frame);
+  }
+
+  private sent(frame: Buffer): { frame: Buffer; silent: boolean } {
     if (this.onAudibleFrame) {
       const notify = this.onAudibleFrame;
       this.onAudibleFrame = undefined;

@@ -2,9 +2,12 @@
 // DTMF and (sometimes) a hang-up frame. A call the core did not open over HTTP is refused.
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 import { createServer, type Server, type Socket } from "node:net";
-import { encodeAudio, encodeHangup, FrameDecoder, FrameError, type TFrame } from "./frame.ts";
+import { encodeAudio, encodeHangup, FrameDecoder, FrameError, SLIN8_FRAME_BYTES, type TFrame } from "./frame.ts";
 import type { OutboundAudio } from "./outbound-audio.ts";
 import type { Pacer } from "./pacer.ts";
+
+/** Encoded once: most frames of a call are silence, and a written buffer is never modified. */
+const SILENT_FRAME = encodeAudio(Buffer.alloc(SLIN8_FRAME_BYTES));
 
 export type THangupCause = "caller_hangup" | "agent_hangup" | "protocol_error" | "peer_error" | "refused" | "server_stopping";
 
@@ -81,25 +84,22 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         const s = session;
         s.bindHangup(() => end("agent_hangup"));
         const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
-        // Fast start: the first frame of an utterance goes out at once instead of waiting up to
-        // 20 ms for the grid; the call is then one frame ahead, and skips its next silent tick
-        // to pay it back (Asterisk only ever sees one frame early, never a burst).
-        let ahead = false;
-        s.outbound.onWake = () => {
-          if (ended || ahead || s.outbound.queuedMs < 20 || socket.writableLength > maxBuffered) return;
-          ahead = true;
-          socket.write(encodeAudio(s.outbound.nextFrame().frame));
-        };
-        removeFromPacer = options.pacer.add({
+        let lastWasSilent = true;
+        const paced = options.pacer.add({
           sendFrame: () => {
             if (socket.writableLength > maxBuffered) return end("peer_error", "peer stopped reading audio");
-            if (ahead && s.outbound.idle) {
-              ahead = false;
-              return;
-            }
-            socket.write(encodeAudio(s.outbound.nextFrame().frame));
+            const next = s.outbound.nextFrame();
+            lastWasSilent = next.silent;
+            socket.write(next.silent ? SILENT_FRAME : encodeAudio(next.frame));
           },
         });
+        removeFromPacer = paced.remove;
+        // A reply that starts while the call is sending silence moves the call to the next phase
+        // slot: its first frame goes out within 2 ms instead of up to 20 ms later. Asterisk sees
+        // one shortened interval between silence and speech, never two speech frames bunched.
+        s.outbound.onWake = () => {
+          if (lastWasSilent) paced.rephase();
+        };
         return;
       }
       switch (frame.kind) {
