@@ -6,7 +6,6 @@
 //   lateness      = how late each frame left after its due time on the pacer's grid
 //   CPU           = the core process's user+system time per second of call
 //   late frames   = frames the core sent over 10 ms after their due time (its /metrics), per N
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -25,6 +24,7 @@ const STUB = { asr: 50, llm: 100, tts: 50 };
 const PROVIDERS_MS = STUB.asr + STUB.llm + STUB.tts;
 const LATENCY_CALLS = 200;
 const LATENCY_WINDOW_MS = 20_000;
+const LATENCY_RUNS = 3;
 const SWEEP = [300, 400, 500, 600, 700, 800];
 const SWEEP_DOWN = [150, 100, 50, 25];
 const SWEEP_WINDOW_MS = 10_000;
@@ -49,6 +49,12 @@ async function scrape(url: string): Promise<Record<string, number>> {
     if (m) out[m[1] as string] = Number(m[2]);
   }
   return out;
+}
+
+/** Share of one of the pacer's histograms at or under `bound` ms, within a window. */
+function histogramShareUnder(name: string, bound: number, before: Record<string, number>, after: Record<string, number>): number {
+  const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  return delta(`${name}_bucket{le="${bound}"}`) / Math.max(1, delta(`${name}_count`));
 }
 
 /** p99 of one of the pacer's histograms within a window: the bucket deltas, as an upper bound. */
@@ -279,7 +285,6 @@ async function main(): Promise<void> {
       },
       /core: HTTP on/,
     );
-    if (process.env.BENCH_CORE_PIN) execFileSync("taskset", ["-a", "-p", "-c", "0", String(child.pid)], { stdio: "ignore" });
     try {
       return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
     } finally {
@@ -324,11 +329,12 @@ async function main(): Promise<void> {
         lateFraction: sent > 0 ? late / sent : 1,
         cpuMsPerCallSecond: (after.cpu - before.cpu) / (n * seconds),
         jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
+        jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
         latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
       };
       process.stdout.write(
         `bench:core ${n} calls: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms, lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
       );
       return result;
     });
@@ -340,7 +346,24 @@ async function main(): Promise<void> {
       await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS));
       return;
     }
-    const at200 = await step(LATENCY_CALLS, LATENCY_WINDOW_MS);
+    // The figures at 200 calls are medians of LATENCY_RUNS runs, each with a fresh core: one run
+    // on this shared machine can land anywhere in a wide band.
+    const runs: TStep[] = [];
+    for (let r = 0; r < LATENCY_RUNS; r++) runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS));
+    const mid = (f: (x: TStep) => number) => median(runs.map(f));
+    const at200 = {
+      addedP50: mid((x) => median(x.latencies)),
+      addedP99: mid((x) => percentile(x.latencies, 99)),
+      jitterP99: mid((x) => x.jitterP99),
+      jitterUnder2: mid((x) => x.jitterUnder2),
+      latenessP99: mid((x) => x.latenessP99),
+      cpuMsPerCallSecond: mid((x) => x.cpuMsPerCallSecond),
+      lateFraction: mid((x) => x.lateFraction),
+      replies: mid((x) => x.latencies.length),
+    };
+    process.stdout.write(
+      `bench:core 200 calls, median of ${LATENCY_RUNS} runs: added latency p50 ${at200.addedP50.toFixed(1)} ms p99 ${at200.addedP99.toFixed(1)} ms, jitter p99 <= ${at200.jitterP99} ms, late frames ${(at200.lateFraction * 100).toFixed(2)}%\n`,
+    );
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
     if (at200.lateFraction < 0.01) {
@@ -360,19 +383,21 @@ async function main(): Promise<void> {
     const file = writeResult(
       "core",
       {
-        added_latency_p50_ms: { value: round(median(at200.latencies)), unit: "ms" },
-        added_latency_p99_ms: { value: round(percentile(at200.latencies, 99)), unit: "ms", target: "<= 10" },
+        added_latency_p50_ms: { value: round(at200.addedP50), unit: "ms" },
+        added_latency_p99_ms: { value: round(at200.addedP99), unit: "ms", target: "<= 10" },
         jitter_p99_ms: {
           value: at200.jitterP99,
           unit: "ms (histogram bucket bound): |interval between a call's frames - 20 ms|",
           target: "<= 2",
         },
+        jitter_within_2ms: { value: round(at200.jitterUnder2 * 100), unit: "% of intervals" },
         lateness_p99_ms: { value: at200.latenessP99, unit: "ms (histogram bucket bound): frame sent - due on the grid" },
         cpu_ms_per_call_second: { value: round(at200.cpuMsPerCallSecond), unit: "ms" },
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
-        replies_measured_at_200: { value: at200.latencies.length, unit: "replies" },
+        late_frames_at_200: { value: round(at200.lateFraction * 100), unit: "%" },
+        replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
       },
-      `one core process; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; callers, License Service and Postgres share the same 2 cores; latency and jitter at ${LATENCY_CALLS} calls over ${LATENCY_WINDOW_MS / 1000} s; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
+      `one core process; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; callers, License Service and Postgres share the same 2 cores; latency and jitter at ${LATENCY_CALLS} calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
     );
     process.stdout.write(`bench:core wrote ${file}\n`);
   } finally {

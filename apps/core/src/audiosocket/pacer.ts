@@ -30,7 +30,7 @@ export type TPacedHandle = {
 };
 
 /** Upper bounds (ms) of the lateness and jitter histograms, cumulative like Prometheus buckets. */
-export const LATENESS_BUCKETS_MS = [0.5, 1, 2, 3, 5, 10, 20, 50, 100, 250];
+export const LATENESS_BUCKETS_MS = [0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 20, 50, 100, 250];
 
 export type TPacerStats = {
   framesSent: number;
