@@ -301,6 +301,7 @@ async function main(): Promise<void> {
     lateFraction: number;
     cpuMsPerCallSecond: number;
     jitterP99: number;
+    jitterUnder2: number;
     latenessP99: number;
   };
   async function step(n: number, windowMs: number): Promise<TStep> {
