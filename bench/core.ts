@@ -18,7 +18,7 @@ import { migrateTenantDatabase } from "../apps/core/src/database.ts";
 import { LICENSE_MIGRATIONS_DIR } from "../apps/license/src/database.ts";
 import { createLicenseServer } from "../apps/license/src/server.ts";
 import { applyMigrations, createTestDatabase, freePort, startTestServer } from "../packages/postgres/src/index.ts";
-import { median, percentile, spawnUntil, writeResult } from "./lib.ts";
+import { bucketBound, median, percentile, spawnUntil, writeResult } from "./lib.ts";
 
 const STUB = { asr: 50, llm: 100, tts: 50 };
 const PROVIDERS_MS = STUB.asr + STUB.llm + STUB.tts;
@@ -51,18 +51,21 @@ async function scrape(url: string): Promise<Record<string, number>> {
   return out;
 }
 
-/** Share of one of the pacer's histograms at or under `bound` ms, within a window. */
-function histogramShareUnder(name: string, bound: number, before: Record<string, number>, after: Record<string, number>): number {
+/** One of the pacer's histograms within a window: cumulative bucket deltas and the count. */
+function histogramWindow(name: string, before: Record<string, number>, after: Record<string, number>) {
   const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  return delta(`${name}_bucket{le="${bound}"}`) / Math.max(1, delta(`${name}_count`));
+  return { cumulative: LATENESS_BUCKETS_MS.map((b) => delta(`${name}_bucket{le="${b}"}`)), count: delta(`${name}_count`) };
 }
 
-/** p99 of one of the pacer's histograms within a window: the bucket deltas, as an upper bound. */
 function histogramP99(name: string, before: Record<string, number>, after: Record<string, number>): number {
-  const delta = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
-  const count = delta(`${name}_count`);
-  for (const b of LATENESS_BUCKETS_MS) if (delta(`${name}_bucket{le="${b}"}`) >= 0.99 * count) return b;
-  return Number.POSITIVE_INFINITY;
+  const h = histogramWindow(name, before, after);
+  return bucketBound(LATENESS_BUCKETS_MS, h.cumulative, h.count, 0.99);
+}
+
+/** Share of a histogram's observations at or under `bound` ms (a bucket bound), within a window. */
+function histogramShareUnder(name: string, bound: number, before: Record<string, number>, after: Record<string, number>): number {
+  const h = histogramWindow(name, before, after);
+  return (h.cumulative[LATENESS_BUCKETS_MS.indexOf(bound)] ?? 0) / Math.max(1, h.count);
 }
 
 const SPEECH = Buffer.alloc(320);
@@ -363,7 +366,7 @@ async function main(): Promise<void> {
       replies: mid((x) => x.latencies.length),
     };
     process.stdout.write(
-      `bench:core 200 calls, median of ${LATENCY_RUNS} runs: added latency p50 ${at200.addedP50.toFixed(1)} ms p99 ${at200.addedP99.toFixed(1)} ms, jitter p99 <= ${at200.jitterP99} ms, late frames ${(at200.lateFraction * 100).toFixed(2)}%\n`,
+      `bench:core ${LATENCY_CALLS} calls, median of ${LATENCY_RUNS} runs: added latency p50 ${at200.addedP50.toFixed(1)} ms p99 ${at200.addedP99.toFixed(1)} ms, jitter p99 <= ${at200.jitterP99} ms, late frames ${(at200.lateFraction * 100).toFixed(2)}%\n`,
     );
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;

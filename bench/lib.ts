@@ -18,6 +18,12 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 }
 
+/** Smallest bucket bound holding `share` of `count` (cumulative bucket counts, e.g. the core's histograms): an upper bound of that percentile. */
+export function bucketBound(bounds: number[], cumulative: number[], count: number, share: number): number {
+  for (let b = 0; b < bounds.length; b++) if ((cumulative[b] as number) >= share * count) return bounds[b] as number;
+  return Number.POSITIVE_INFINITY;
+}
+
 export function writeResult(name: string, metrics: Record<string, TMetric>, note: string): string {
   const commit = (() => {
     try {

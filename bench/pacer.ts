@@ -5,18 +5,14 @@
 import { connect, type Socket } from "node:net";
 import { encodeAudio } from "../apps/core/src/audiosocket/frame.ts";
 import { LATENESS_BUCKETS_MS, Pacer } from "../apps/core/src/audiosocket/pacer.ts";
-import { spawnUntil, writeResult } from "./lib.ts";
+import { bucketBound, spawnUntil, writeResult } from "./lib.ts";
 
 const STEPS = [200, 500, 1_000];
 const WARM_UP_MS = 2_000;
 const WINDOW_MS = 10_000;
 
-/** Smallest bucket bound holding `share` of the counts added between two snapshots. */
-function bound(before: number[], after: number[], count: number, share: number): number {
-  for (let b = 0; b < LATENESS_BUCKETS_MS.length; b++)
-    if ((after[b] as number) - (before[b] as number) >= share * count) return LATENESS_BUCKETS_MS[b] as number;
-  return Number.POSITIVE_INFINITY;
-}
+/** Counts added to cumulative buckets between two snapshots. */
+const added = (before: number[], after: number[]) => after.map((v, b) => v - (before[b] as number));
 
 async function step(port: number, n: number) {
   const pacer = new Pacer();
@@ -42,8 +38,8 @@ async function step(port: number, n: number) {
   const result = {
     calls: n,
     lateFraction: (s.framesLate - before.framesLate) / sent,
-    jitterP99: bound(before.jitterBuckets, s.jitterBuckets, intervals, 0.99),
-    latenessP99: bound(before.latenessBuckets, s.latenessBuckets, sent, 0.99),
+    jitterP99: bucketBound(LATENESS_BUCKETS_MS, added(before.jitterBuckets, s.jitterBuckets), intervals, 0.99),
+    latenessP99: bucketBound(LATENESS_BUCKETS_MS, added(before.latenessBuckets, s.latenessBuckets), sent, 0.99),
     cpuMsPerCallSecond: (used.user + used.system) / 1000 / (n * seconds),
   };
   pacer.stop();
