@@ -1,5 +1,6 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
+import { ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
 import { ensureDockerEngine } from "./setup/docker-engine.ts";
 import { ensureBaseImages } from "./setup/images.ts";
@@ -11,7 +12,7 @@ import { ensureToolchain } from "./setup/toolchain.ts";
 async function main(): Promise<void> {
   const started = performance.now();
   const config = readSetupConfig();
-  await step("system tools (docker, chromium, debootstrap, speech)", () =>
+  await step("system tools (docker, chromium, debootstrap, speech, sipp)", () =>
     ensureSystemTools(
       SYSTEM_TOOLS.filter(
         (t) =>
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   await step("OpenTofu and providers (offline mirror)", () => ensureToolchain(config));
   await step("base images", () => ensureBaseImages(config));
   await step("Prisma clients", () => ensurePrismaClients(config));
+  await step("Asterisk for the tests", () => ensureTestAsterisk(config));
   process.stdout.write(`setup: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (cache: ${config.cacheDir})\n`);
 }
 

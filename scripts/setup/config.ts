@@ -22,6 +22,12 @@ const ZSetupEnvSchema = z.object({
   /** A Chromium executable other than Debian's /usr/bin/chromium. */
   DSAI_CHROMIUM: z.string().min(1).optional(),
   DSAI_IMAGE_DEBIAN_BASE: z.string().min(1).optional(),
+  /** A real Asterisk for the tests, with its module and data folders when not the compiled-in ones. */
+  ASTERISK_BIN: z.string().min(1).optional(),
+  ASTERISK_MODDIR: z.string().min(1).optional(),
+  ASTERISK_DATADIR: z.string().min(1).optional(),
+  /** The prebuilt Asterisk archive (default: ../shared/asterisk/ beside the repository). */
+  DSAI_ASTERISK_ARCHIVE: z.string().min(1).optional(),
 });
 
 export type TSetupConfig = {
@@ -33,6 +39,7 @@ export type TSetupConfig = {
   dockerHost: string | undefined;
   chromium: string | undefined;
   images: { nodeBase: string | undefined; debianBase: string | undefined };
+  asterisk: { bin: string | undefined; modDir: string | undefined; dataDir: string | undefined; archive: string };
 };
 
 export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupConfig {
@@ -51,5 +58,13 @@ export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupCon
     dockerHost: e.DOCKER_HOST,
     chromium: e.DSAI_CHROMIUM,
     images: { nodeBase: e.DSAI_IMAGE_NODE_BASE, debianBase: e.DSAI_IMAGE_DEBIAN_BASE },
+    asterisk: {
+      bin: e.ASTERISK_BIN,
+      modDir: e.ASTERISK_MODDIR,
+      dataDir: e.ASTERISK_DATADIR,
+      archive: resolve(
+        e.DSAI_ASTERISK_ARCHIVE ?? join(import.meta.dirname, "../../../shared/asterisk/asterisk-22.10.1-bookworm-amd64.tar.xz"),
+      ),
+    },
   };
 }

@@ -1,7 +1,7 @@
 // Tools DSAI needs from the operating system. On Debian as root a missing one is installed
 // with apt-get; anywhere else set-up stops and says exactly what to install.
 import { existsSync } from "node:fs";
-import { CommandError, run, which } from "./exec.ts";
+import { CommandError, probe, run, which } from "./exec.ts";
 import { note } from "./progress.ts";
 
 export type TSystemTool = {
@@ -39,6 +39,14 @@ export const SYSTEM_TOOLS: TSystemTool[] = [
   },
   { command: "sox", debianPackage: "sox", hint: "install SoX (resampling for the speech providers)" },
   { command: "flite", debianPackage: "flite", hint: "install Flite (the call simulator's caller voice)" },
+  // The real-Asterisk tests: a SIP caller, and the core sounds the refusal path plays.
+  { command: "sipp", debianPackage: "sip-tester", hint: "install SIPp (the SIP caller of the real-Asterisk tests)" },
+  {
+    command: "asterisk-core-sounds-en-gsm",
+    file: "/usr/share/asterisk/sounds/en_US_f_Allison/ss-noservice.gsm",
+    debianPackage: "asterisk-core-sounds-en-gsm",
+    hint: "install Asterisk's English core sounds (GSM)",
+  },
   {
     command: "go",
     debianPackage: "",
@@ -46,7 +54,7 @@ export const SYSTEM_TOOLS: TSystemTool[] = [
   },
 ];
 
-function canUseApt(): boolean {
+export function canUseApt(): boolean {
   return process.getuid?.() === 0 && existsSync("/etc/debian_version") && which("apt-get") !== undefined;
 }
 
@@ -65,6 +73,15 @@ async function aptInstall(packages: string[]): Promise<void> {
     await run("apt-get", ["update"], { env });
     await install();
   }
+}
+
+/** Installs the Debian packages of `packages` that are not installed yet (Debian as root only). */
+export async function ensureDebianPackages(packages: string[]): Promise<void> {
+  const installed = (pkg: string) => /^Status: install ok installed/m.test(probe("dpkg", ["-s", pkg]).output);
+  const missing = packages.filter((p) => !installed(p));
+  if (missing.length === 0) return;
+  note(`installing Debian packages: ${missing.join(" ")}`);
+  await aptInstall(missing);
 }
 
 /** Installs (or demands) the tools in `tools` that are not on PATH. */

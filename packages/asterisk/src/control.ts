@@ -65,12 +65,29 @@ function asteriskMessage(err: unknown): string {
   return text;
 }
 
+/**
+ * ari-client's Swagger loader throws from a callback (an uncaught exception, which would bring
+ * the whole platform process down) when the listings answer anything but 200 — an Asterisk
+ * still booting, or one without its rest-api folder. So ask for them first, and hand over to
+ * ari-client only when they are served.
+ */
+async function apiListingsServed(options: TControlOptions): Promise<void> {
+  const url = `${options.url}/ari/api-docs/resources.json`;
+  const authorization = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString("base64")}`;
+  const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(5_000) });
+  await response.body?.cancel();
+  // Wrong credentials will not get better by retrying.
+  if (response.status === 401) throw new AriError("connect", `ARI refused the credentials of user ${options.user} (401)`);
+  if (!response.ok) throw new Error(`${response.status} from ${url}`);
+}
+
 async function connectWithRetry(options: TControlOptions): Promise<TAriClient> {
   const attempts = options.attempts ?? 6;
   let delay = options.initialDelayMs ?? 250;
   let last: Error | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
+      await apiListingsServed(options);
       const client = (await ari.connect(options.url, options.user, options.password)) as unknown as TAriClient;
       // The API listings need no credentials: prove them with an authenticated request.
       try {

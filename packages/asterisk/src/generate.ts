@@ -4,7 +4,7 @@
 import { TRANSPORTS, tenantNames } from "./names.ts";
 import { parseTenantData, type TPhone, type TTenantAsterisk, type TTrunk } from "./tenant-data.ts";
 
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export type TTenantConfigFiles = { "pjsip.conf": string; "extensions.conf": string };
 
@@ -36,6 +36,10 @@ function trunkSections(t: TTenantAsterisk, trunk: TTrunk): string[] {
     `aors=${id}`,
     ...(hasAuth ? [`outbound_auth=${n.auth(id)}`, `from_user=${trunk.username}`] : []),
     `tenantid=${n.tenantId}`,
+    // Only by source address (identify) or the registration's line parameter: by default a
+    // From user equal to the endpoint's name would identify it, and a trunk takes no inbound
+    // authentication, so anyone could send calls into the tenant's numbers.
+    "identify_by=ip",
     "direct_media=no",
     "rtp_symmetric=yes",
     "force_rport=yes",
@@ -107,15 +111,16 @@ function callPath(t: TTenantAsterisk): string[] {
   const n = tenantNames(t.slug);
   const core = `${t.core.host}:${t.core.httpPort}`;
   const audio = `${t.core.host}:${t.core.audioSocketPort}`;
-  // ARG1 = agent id, ARG2 = number, ARG3 = 1 to record. The caller's number is the only value
-  // not from validated data: it travels URI-encoded, as form data, never as dialplan.
+  // ARG1 = agent id, ARG2 = number, ARG3 = 1 to record. Every value of the form body is
+  // URI-encoded: a '+' sent as is would reach the core as a space. The caller's number is the
+  // only value not from validated data: it travels encoded, as form data, never as dialplan.
   return section(
     n.callContext,
     extension("s", [
       "Answer()",
       "Set(CURLOPT(conntimeout)=3)",
       "Set(CURLOPT(httptimeout)=5)",
-      `Set(DSAI_CALL=\${CURL(http://${core}/calls?token=${t.token},agent=\${ARG1}&number=\${ARG2}&caller=\${URIENCODE(\${CALLERID(num)})})})`,
+      `Set(DSAI_CALL=\${CURL(http://${core}/calls?token=${t.token},agent=\${URIENCODE(\${ARG1})}&number=\${URIENCODE(\${ARG2})}&caller=\${URIENCODE(\${CALLERID(num)})})})`,
       `GotoIf($[\${REGEX("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" \${DSAI_CALL})}]?open)`,
       `Goto(${n.refuseContext},s,1)`,
       `(open)ExecIf($[\${ARG3} = 1]?MixMonitor(${n.recordingDir}/\${DSAI_CALL}.wav))`,

@@ -31,5 +31,11 @@ export function tenantNames(slug: string) {
   };
 }
 
+/**
+ * Asterisk cuts config section names (endpoints, auths, contexts...) to 79 characters without a
+ * word, so two names could collapse into one; the verifier rejects any longer name.
+ */
+export const MAX_SECTION_NAME = 79;
+
 /** Shared static transports of the base configuration (asterisk/pjsip.conf). */
 export const TRANSPORTS = { udp: "dsai-udp", tcp: "dsai-tcp", wss: "dsai-wss" } as const;

@@ -9,10 +9,14 @@ export const ZSlugSchema = z
   .string()
   .regex(/^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/, "a DNS label: lowercase letters, digits and '-', 1-32 characters, starting with a letter");
 
-/** Ids of agents, trunks and phones within a tenant. */
+/**
+ * Ids of agents, trunks and phones within a tenant. At most 24 characters so that the longest
+ * name built from them fits Asterisk's 79-character section names, which it truncates silently
+ * (`dsai_` + 32-character slug + `_trunk_` + 24 + `_identify` = 77; see names.ts).
+ */
 export const ZObjectIdSchema = z
   .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, "lowercase letters, digits and '-', 1-32 characters");
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$/, "lowercase letters, digits and '-', 1-24 characters");
 
 /** A DID in E.164 (with or without '+') or an internal extension: digits only. */
 export const ZNumberSchema = z.string().regex(/^\+?[0-9]{2,15}$/, "2-15 digits, optionally after '+'");
@@ -25,12 +29,15 @@ export const ZHostSchema = z
     "a lowercase host name or an IPv4 address",
   );
 
-/** IPv4 network for `identify` matching. */
+/**
+ * IPv4 network for `identify` matching, optionally with the source port the provider sends from
+ * (Asterisk's own `address:port/prefix` form), e.g. 203.0.113.0/24 or 203.0.113.5:5060/32.
+ */
 export const ZCidrSchema = z
   .string()
   .regex(
-    /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\/(?:3[0-2]|[12]?[0-9])$/,
-    "an IPv4 network such as 203.0.113.0/24",
+    /^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?\/(?:3[0-2]|[12]?[0-9])$/,
+    "an IPv4 network such as 203.0.113.0/24, optionally with a source port: 203.0.113.5:5060/32",
   );
 
 export const ZPortSchema = z.number().int().min(1).max(65535);

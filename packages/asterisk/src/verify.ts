@@ -3,7 +3,7 @@
 // The expectation is derived from the data and the naming scheme alone, not from the generator,
 // so a generator bug (or a value that slipped through validation) shows up as a mismatch.
 import type { TTenantConfigFiles } from "./generate.ts";
-import { tenantNames } from "./names.ts";
+import { MAX_SECTION_NAME, tenantNames } from "./names.ts";
 import { parseAsteriskConfig, parseDialplan } from "./parse.ts";
 import type { TTenantAsterisk } from "./tenant-data.ts";
 
@@ -91,6 +91,10 @@ export function verifyTenantFiles(data: TTenantAsterisk, files: TTenantConfigFil
     (name) => !name.startsWith(`${prefix}_`),
   );
   if (foreign.length > 0) problems.push(`names outside the tenant's prefix ${prefix}_: ${foreign.join(", ")}`);
+  const tooLong = [...actual.pjsip.map((p) => p.split("/")[0] as string), ...Object.keys(actual.contexts)].filter(
+    (name) => name.length > MAX_SECTION_NAME,
+  );
+  if (tooLong.length > 0) problems.push(`names over ${MAX_SECTION_NAME} characters (Asterisk would cut them): ${tooLong.join(", ")}`);
   if (problems.length > 0) throw new TenantFilesMismatch(`tenant ${data.slug}: ${problems.join("; ")}`);
 }
 

@@ -54,6 +54,9 @@ const anyString = fc.oneof(
     "a,b",
     "1)\n same => n,System(id",
   ),
+  // Values at and just over the length limits: the longest accepted ones must still give names
+  // Asterisk keeps whole (the verifier checks every name's length).
+  fc.constantFrom("a".repeat(24), "a".repeat(25), `a${"b".repeat(30)}z`, "a".repeat(33), "1".repeat(15), "1".repeat(16)),
 );
 
 /** Every string field that reaches a file, as a path into the sample tenant. */

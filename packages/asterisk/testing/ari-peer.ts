@@ -95,9 +95,13 @@ export async function startAriPeer(options: { user?: string; password?: string }
     const url = new URL(req.url ?? "/", baseUrl);
     const path = url.pathname;
     peer.requests.push({ method: req.method ?? "", path: `${path}${url.search}` });
+    if (!authorized(req, url)) {
+      const r = recorded("no credentials -> 401");
+      return send(res, r.status, r.body);
+    }
     const docs = /^\/ari\/api-docs\/([a-zA-Z]+)\.json$/.exec(path);
     if (req.method === "GET" && docs) {
-      // The listings are public in Asterisk too; basePath points at this peer.
+      // A real Asterisk 22 asks for credentials for the listings too; basePath points at this peer.
       let text: string;
       try {
         text = readFileSync(new URL(`ari-api-docs/${docs[1]}.json`, FIXTURES), "utf8");
@@ -107,10 +111,6 @@ export async function startAriPeer(options: { user?: string; password?: string }
       const listing = JSON.parse(text) as { basePath: string };
       listing.basePath = `${baseUrl}/ari`;
       return send(res, 200, listing);
-    }
-    if (!authorized(req, url)) {
-      const r = recorded("no credentials -> 401");
-      return send(res, r.status, r.body);
     }
     if (req.method === "GET" && path === "/ari/asterisk/info") {
       const r = recorded("system info");
