@@ -4,7 +4,7 @@
 // a hash of everything that went into them: an unchanged app is not rebuilt.
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { build } from "esbuild";
 import { baseImageNames } from "../packages/stacks/src/images.ts";
 import { run } from "./setup/exec.ts";
@@ -77,11 +77,49 @@ async function buildApp(app: "core" | "providers", log: (line: string) => void):
   return name;
 }
 
+const IMAGES_FILE = join(OUT, "..", "images.json");
+
+/** Adds image names to .build/images.json (the app images and the Asterisk image are built apart). */
+function recordImages(images: Record<string, string>): void {
+  let known: Record<string, string> = {};
+  try {
+    known = JSON.parse(readFileSync(IMAGES_FILE, "utf8")) as Record<string, string>;
+  } catch {
+    // first image recorded
+  }
+  mkdirSync(dirname(IMAGES_FILE), { recursive: true });
+  writeFileSync(IMAGES_FILE, `${JSON.stringify({ ...known, ...images }, null, 2)}\n`);
+}
+
 /** Builds (or finds) both images; their names are also written to .build/images.json. */
 export async function buildAppImages(log: (line: string) => void = () => {}): Promise<TAppImages> {
   const images = { core: await buildApp("core", log), providers: await buildApp("providers", log) };
-  writeFileSync(join(OUT, "..", "images.json"), `${JSON.stringify(images, null, 2)}\n`);
+  recordImages(images);
   return images;
+}
+
+/**
+ * The shared Asterisk's image from a prebuilt Asterisk folder (`asterisk-<version>/` as `make
+ * install` laid it out): Debian base, runtime libraries, Debian's core sounds. Tagged by content.
+ */
+export async function buildAsteriskImage(prebuiltFolder: string, log: (line: string) => void = () => {}): Promise<string> {
+  const context = join(OUT, "asterisk");
+  rmSync(context, { recursive: true, force: true });
+  mkdirSync(context, { recursive: true });
+  for (const part of ["sbin", "lib", join("var", "lib", "asterisk")]) {
+    cpSync(join(prebuiltFolder, part), join(context, "asterisk", part), { recursive: true, verbatimSymlinks: true });
+  }
+  cpSync(join(ROOT, "asterisk", "prebuilt.Dockerfile"), join(context, "Dockerfile"));
+  const { debianBase } = baseImageNames();
+  const name = `dsai/asterisk:${contentTag(context, debianBase)}`;
+  if (!(await imageExists(name))) {
+    log(`building ${name} ...`);
+    await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
+    log(`built ${name}`);
+  }
+  rmSync(context, { recursive: true, force: true });
+  recordImages({ asterisk: name });
+  return name;
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

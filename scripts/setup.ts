@@ -1,6 +1,6 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
-import { ensureTestAsterisk } from "./setup/asterisk.ts";
+import { ensureAsteriskImage, ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
 import { ensureDockerEngine } from "./setup/docker-engine.ts";
 import { ensureBaseImages } from "./setup/images.ts";
@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   await step("OpenTofu and providers (offline mirror)", () => ensureToolchain(config));
   await step("base images", () => ensureBaseImages(config));
   await step("Prisma clients", () => ensurePrismaClients(config));
-  await step("Asterisk for the tests", () => ensureTestAsterisk(config));
+  const asterisk = await step("Asterisk for the tests", () => ensureTestAsterisk(config));
+  await step("Asterisk image", () => ensureAsteriskImage(config, asterisk));
   process.stdout.write(`setup: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (cache: ${config.cacheDir})\n`);
 }
 

@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ASTERISK_RECORD_FILE, type TAsteriskInstall, type TAsteriskRecord } from "../../packages/asterisk/testing/asterisk-install.ts";
+import { buildAsteriskImage } from "../images.ts";
 import type { TSetupConfig } from "./config.ts";
 import { probe, run, which } from "./exec.ts";
 import { note } from "./progress.ts";
@@ -173,4 +174,24 @@ export async function ensureTestAsterisk(config: TSetupConfig): Promise<TAsteris
   if (record.found) note(`Asterisk ${record.install.version} (${record.install.source}: ${record.install.bin})`);
   else note(`no Asterisk for the tests: ${record.reason}`);
   return record;
+}
+
+/**
+ * The shared Asterisk's image: DSAI_IMAGE_ASTERISK when set (it must exist in the engine), else
+ * dsai/asterisk:<tag> built from the prebuilt build. Without one (an ASTERISK_BIN or PATH
+ * install has no known layout to copy) it says how to get one and carries on: only the
+ * platform stack needs the image.
+ */
+export async function ensureAsteriskImage(config: TSetupConfig, record: TAsteriskRecord): Promise<string | undefined> {
+  if (config.asterisk.image) {
+    if (!probe("docker", ["image", "inspect", "--format", "{{.Id}}", config.asterisk.image]).ok) {
+      throw new Error(`DSAI_IMAGE_ASTERISK=${config.asterisk.image} is not present in the Docker engine: pull or build it first`);
+    }
+    return config.asterisk.image;
+  }
+  if (!record.found || record.install.source !== "prebuilt") {
+    note("no prebuilt Asterisk to build dsai/asterisk from: build asterisk/Dockerfile (needs internet) and set DSAI_IMAGE_ASTERISK");
+    return undefined;
+  }
+  return buildAsteriskImage(dirname(dirname(record.install.bin)), note);
 }

@@ -26,6 +26,8 @@ const ZSetupEnvSchema = z.object({
   ASTERISK_BIN: z.string().min(1).optional(),
   ASTERISK_MODDIR: z.string().min(1).optional(),
   ASTERISK_DATADIR: z.string().min(1).optional(),
+  /** An image of the shared Asterisk to use instead of building dsai/asterisk from the prebuilt build. */
+  DSAI_IMAGE_ASTERISK: z.string().min(1).optional(),
   /** The prebuilt Asterisk archive (default: ../shared/asterisk/ beside the repository). */
   DSAI_ASTERISK_ARCHIVE: z.string().min(1).optional(),
 });
@@ -39,7 +41,13 @@ export type TSetupConfig = {
   dockerHost: string | undefined;
   chromium: string | undefined;
   images: { nodeBase: string | undefined; debianBase: string | undefined };
-  asterisk: { bin: string | undefined; modDir: string | undefined; dataDir: string | undefined; archive: string };
+  asterisk: {
+    bin: string | undefined;
+    modDir: string | undefined;
+    dataDir: string | undefined;
+    archive: string;
+    image: string | undefined;
+  };
 };
 
 export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupConfig {
@@ -62,6 +70,7 @@ export function readSetupConfig(env: NodeJS.ProcessEnv = process.env): TSetupCon
       bin: e.ASTERISK_BIN,
       modDir: e.ASTERISK_MODDIR,
       dataDir: e.ASTERISK_DATADIR,
+      image: e.DSAI_IMAGE_ASTERISK,
       archive: resolve(
         e.DSAI_ASTERISK_ARCHIVE ?? join(import.meta.dirname, "../../../shared/asterisk/asterisk-22.10.1-bookworm-amd64.tar.xz"),
       ),

@@ -58,6 +58,34 @@ function rewrite(file: string, from: string | RegExp, to: string): void {
   writeFileSync(file, next);
 }
 
+/**
+ * Copies the base configuration into `etc` with its listeners moved to 127.0.0.1 on free ports,
+ * an ARI user, and the tenants' folders. Directories stay as shipped (the image's paths).
+ */
+export async function writeTestConfig(
+  etc: string,
+  tenants: { slug: string; files: TTenantConfigFiles }[] = [],
+): Promise<{ sipPort: number; ari: TRealAsterisk["ari"] }> {
+  cpSync(BASE_CONF_DIR, etc, { recursive: true });
+  const sipPort = await freeSipPort();
+  const httpPort = await freeSipPort();
+  const amiPort = await freeSipPort();
+  rewrite(join(etc, "pjsip.conf"), /bind = 0\.0\.0\.0:5060/g, `bind = 127.0.0.1:${sipPort}`);
+  rewrite(join(etc, "pjsip.conf"), /bind = 0\.0\.0\.0$/m, "bind = 127.0.0.1");
+  rewrite(join(etc, "http.conf"), /bindaddr = \S+/, "bindaddr = 127.0.0.1");
+  rewrite(join(etc, "http.conf"), /bindport = \d+/, `bindport = ${httpPort}`);
+  rewrite(join(etc, "manager.conf"), /bindaddr = \S+/, "bindaddr = 127.0.0.1");
+  rewrite(join(etc, "manager.conf"), /port = \d+/, `port = ${amiPort}`);
+  const ari = { url: `http://127.0.0.1:${httpPort}`, user: "dsai", password: randomBytes(12).toString("hex") };
+  writeFileSync(join(etc, "ari_users.conf"), `[${ari.user}]\ntype = user\nread_only = no\npassword = ${ari.password}\n`);
+  for (const t of tenants) {
+    const dir = join(etc, "tenants", t.slug);
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(t.files)) writeFileSync(join(dir, name), text);
+  }
+  return { sipPort, ari };
+}
+
 export async function startRealAsterisk(options: {
   install: TAsteriskInstall;
   tenants?: { slug: string; files: TTenantConfigFiles }[];
@@ -72,7 +100,7 @@ export async function startRealAsterisk(options: {
     log: join(root, "log"),
     data: join(root, "data"),
   };
-  cpSync(BASE_CONF_DIR, etc, { recursive: true });
+  const { sipPort, ari } = await writeTestConfig(etc, options.tenants);
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   mkdirSync(join(dirs.lib, "keys"));
   mkdirSync(join(dirs.spool, "monitor"), { recursive: true });
@@ -103,25 +131,6 @@ export async function startRealAsterisk(options: {
     `astlogdir => ${dirs.log}`,
   ];
   writeFileSync(join(etc, "asterisk.conf"), `[directories]\n${directories.join("\n")}\n\n${options_}`);
-
-  // Listeners on loopback, on free ports, instead of the platform network's address.
-  const sipPort = await freeSipPort();
-  const httpPort = await freeSipPort();
-  const amiPort = await freeSipPort();
-  rewrite(join(etc, "pjsip.conf"), /bind = 0\.0\.0\.0:5060/g, `bind = 127.0.0.1:${sipPort}`);
-  rewrite(join(etc, "pjsip.conf"), /bind = 0\.0\.0\.0$/m, "bind = 127.0.0.1");
-  rewrite(join(etc, "http.conf"), /bindaddr = \S+/, "bindaddr = 127.0.0.1");
-  rewrite(join(etc, "http.conf"), /bindport = \d+/, `bindport = ${httpPort}`);
-  rewrite(join(etc, "manager.conf"), /bindaddr = \S+/, "bindaddr = 127.0.0.1");
-  rewrite(join(etc, "manager.conf"), /port = \d+/, `port = ${amiPort}`);
-  const ari = { url: `http://127.0.0.1:${httpPort}`, user: "dsai", password: randomBytes(12).toString("hex") };
-  writeFileSync(join(etc, "ari_users.conf"), `[${ari.user}]\ntype = user\nread_only = no\npassword = ${ari.password}\n`);
-
-  for (const t of options.tenants ?? []) {
-    const dir = join(etc, "tenants", t.slug);
-    mkdirSync(dir, { recursive: true });
-    for (const [name, text] of Object.entries(t.files)) writeFileSync(join(dir, name), text);
-  }
 
   const conf = join(etc, "asterisk.conf");
   const env = install.libDir ? { ...process.env, LD_LIBRARY_PATH: install.libDir } : process.env;
