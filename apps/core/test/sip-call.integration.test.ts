@@ -110,6 +110,23 @@ describe.skipIf(!install)("a real SIP call through a real Asterisk into the tena
     90_000,
   );
 
+  it("does not let a caller from another address pose as a tenant's trunk by its From user", async () => {
+    const stranger = await freeSipPort();
+    const result = await sipCall({
+      asteriskPort: asterisk.sipPort,
+      sourcePort: stranger,
+      number: "+15551000",
+      caller: "dsai_acme_trunk_edge",
+      lines: [],
+      timeoutMs: 10_000,
+    });
+    // Not identified, so challenged (401) instead of answered: the scenario fails at its 200.
+    expect(result.sippExit).not.toBe(0);
+    expect(result.sippOutput).toMatch(/401|403/);
+    expect(result.packetsReceived).toBe(0);
+    expect((await callsTo("+15551000")).filter((c) => c.from_number === "dsai_acme_trunk_edge")).toEqual([]);
+  }, 30_000);
+
   it("refuses a suspended tenant's number: the refusal message is played, then Asterisk hangs up, and the core never hears of it", async () => {
     const result = await sipCall({
       asteriskPort: asterisk.sipPort,

@@ -121,7 +121,8 @@ export async function sipCall(o: {
   quietMs?: number;
   timeoutMs?: number;
 }): Promise<TSipCallResult> {
-  if (!/^\+?[0-9]{2,15}$/.test(o.number) || !/^\+?[0-9]{2,15}$/.test(o.caller)) throw new Error("number and caller must be digits");
+  // Both go into SIPp's scenario and command line: nothing but SIP user characters.
+  if (!/^\+?[0-9]{2,15}$/.test(o.number) || !/^[A-Za-z0-9_+-]{1,64}$/.test(o.caller)) throw new Error("bad number or caller");
   const quietMs = o.quietMs ?? 1_200;
   const timeoutMs = o.timeoutMs ?? 60_000;
   const socket = createSocket("udp4");
