@@ -1,5 +1,6 @@
 // The core's configuration, read once from the environment through zod. The platform's stack
 // sets these on the tenant's core container.
+import { ZSlugSchema } from "@dsai/contracts";
 import { z } from "zod";
 
 const ZEnvSchema = z.object({
@@ -26,6 +27,8 @@ const ZEnvSchema = z.object({
     .optional(),
   /** Shared with the platform, which signs its service tokens for the tenant API with it. */
   CORE_PLATFORM_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** The tenant's slug, named in its desired state (set by the tenant's stack). */
+  CORE_TENANT_SLUG: ZSlugSchema.optional(),
   /** "true" lets webhooks reach loopback and private addresses (development and tests only). */
   CORE_WEBHOOKS_ALLOW_INTERNAL: z.enum(["true", "false"]).default("false"),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
@@ -46,6 +49,7 @@ export type TCoreConfig = {
   heartbeatMs: number;
   secretKey: Buffer | undefined;
   platformSecret: string | undefined;
+  tenantSlug: string | undefined;
   allowInternalWebhooks: boolean;
 };
 
@@ -69,6 +73,7 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     heartbeatMs: e.CORE_HEARTBEAT_MS,
     secretKey: e.CORE_SECRET_KEY ? Buffer.from(e.CORE_SECRET_KEY, "base64") : undefined,
     platformSecret: e.CORE_PLATFORM_SECRET,
+    tenantSlug: e.CORE_TENANT_SLUG,
     allowInternalWebhooks: e.CORE_WEBHOOKS_ALLOW_INTERNAL === "true",
   };
 }

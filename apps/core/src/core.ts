@@ -10,6 +10,7 @@ import { buildHttpApp } from "./http.ts";
 import { createMetrics } from "./metrics.ts";
 import { createOutboxWorker } from "./outbox.ts";
 import { createStore } from "./store.ts";
+import { createTenantDbClient } from "./tenant-db.ts";
 
 export function log(uuid: string | undefined, message: string): void {
   process.stderr.write(`${new Date().toISOString()} core call=${uuid ?? "-"} ${message}\n`);
@@ -17,6 +18,8 @@ export function log(uuid: string | undefined, message: string): void {
 
 export function createCore(config: TCoreConfig) {
   const store = createStore({ url: config.databaseUrl });
+  // The tenant API's Prisma client: its own small pool, apart from the call path's.
+  const tenantDb = createTenantDbClient(config.databaseUrl);
   const pacer = new Pacer();
   let backlog = 0;
   // Defined below; the metrics read them lazily.
@@ -73,6 +76,8 @@ export function createCore(config: TCoreConfig) {
     tenantToken: config.tenantToken,
     platformSecret: config.platformSecret,
     secretKey: config.secretKey,
+    tenantSlug: config.tenantSlug,
+    tenantDb,
   });
   const backlogTimer = setInterval(() => {
     store.outboxBacklog().then(
@@ -115,6 +120,7 @@ export function createCore(config: TCoreConfig) {
       await callManager.closeAll();
       await callManager.settled();
       await outbox.stop();
+      await tenantDb.$disconnect();
       await store.close();
     },
   };

@@ -2,15 +2,17 @@
 // in, text/plain out, as Asterisk's CURL() needs), the tenant API at /trpc, /healthz and
 // Prometheus /metrics.
 import { timingSafeEqual } from "node:crypto";
+import { ZOpenCallSchema } from "@dsai/contracts";
 import { fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { TCallManager } from "./calls/call-manager.ts";
-import { ZOpenCallSchema } from "./calls/call-manager.ts";
+import type { PrismaClient } from "./generated/prisma/client.ts";
 import type { TMetrics } from "./metrics.ts";
 import type { TStore } from "./store.ts";
 import { authenticate } from "./tenant-api/auth.ts";
-import { type TTenantApiContext, tenantApiRouter } from "./tenant-api/router.ts";
+import { tenantApiRouter } from "./tenant-api/router.ts";
+import { createContextInner, type TTenantApiContext } from "./tenant-api/trpc.ts";
 
 const REFUSAL_STATUS = { suspended: 403, no_credit: 402, unknown_agent: 404, unavailable: 503 } as const;
 
@@ -35,6 +37,8 @@ export function buildHttpApp(deps: {
   tenantToken: string;
   platformSecret: string | undefined;
   secretKey: Buffer | undefined;
+  tenantSlug: string | undefined;
+  tenantDb: PrismaClient;
 }): FastifyInstance {
   // Dialplan requests are tiny; the tenant API's largest input (an agent's prompt) fits in 64 KiB.
   const app = Fastify({ bodyLimit: 64 * 1024, logger: false });
@@ -42,12 +46,15 @@ export function buildHttpApp(deps: {
     prefix: "/trpc",
     trpcOptions: {
       router: tenantApiRouter,
-      createContext: async ({ req }: { req: FastifyRequest }): Promise<TTenantApiContext> => ({
-        pool: deps.store.pool,
-        secretKey: deps.secretKey,
-        liveCalls: () => deps.calls.liveCalls(),
-        principal: await authenticate(deps.store.pool, deps.platformSecret, req.headers.authorization),
-      }),
+      createContext: async ({ req }: { req: FastifyRequest }): Promise<TTenantApiContext> =>
+        createContextInner({
+          db: deps.tenantDb,
+          pool: deps.store.pool,
+          secretKey: deps.secretKey,
+          slug: deps.tenantSlug,
+          liveCalls: () => deps.calls.liveCalls(),
+          principal: await authenticate(deps.store.pool, deps.platformSecret, req.headers.authorization),
+        }),
     },
   });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {

@@ -4,13 +4,13 @@
 // a periodic sweep; failures back off exponentially.
 
 import { lookup } from "node:dns/promises";
-import { LicenseApiError, type TLicenseClient, ZUsageUpdateSchema } from "@dsai/license-client";
+import { openSecret, SecretBoxError, signWebhook, ZUsageUpdateSchema } from "@dsai/contracts";
+import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
 import pg from "pg";
 import { z } from "zod";
 import type { TMetrics } from "./metrics.ts";
-import { openSecret, SecretBoxError } from "./secrets.ts";
 import { OUTBOX_CHANNEL, type TOutboxRow, type TStore } from "./store.ts";
-import { isInternalAddress, signWebhook, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
+import { isInternalAddress, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
 
 const MAX_BACKOFF_MS = 300_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;

@@ -1,5 +1,6 @@
 // The core's access to its tenant database on the call path, in plain SQL through `pg`:
 // tenant status, agents with their provider URLs, calls, call events and the outbox.
+import { PROVIDER_HOST_PREFIX } from "@dsai/contracts";
 import pg from "pg";
 import type { TCallEventInput, TCallOutcome } from "./calls/types.ts";
 
@@ -39,15 +40,20 @@ export function createStore(options: { url: string; poolSize?: number }) {
 
     async findAgent(id: string): Promise<TAgentRow | undefined> {
       const { rows } = await pool.query<TAgentRow>(
+        // A profile that runs as an image is reached at its container's host name on the
+        // tenant's network (providerServiceUrl in @dsai/contracts; $2 is its prefix).
         `SELECT a.id, a.mode, a.greeting, a.prompt,
-                asr.url AS "asrUrl", llm.url AS "llmUrl", tts.url AS "ttsUrl", sts.url AS "stsUrl"
+                COALESCE(asr.url, 'http://' || $2 || asr.id || ':' || asr.port) AS "asrUrl",
+                COALESCE(llm.url, 'http://' || $2 || llm.id || ':' || llm.port) AS "llmUrl",
+                COALESCE(tts.url, 'http://' || $2 || tts.id || ':' || tts.port) AS "ttsUrl",
+                COALESCE(sts.url, 'ws://' || $2 || sts.id || ':' || sts.port) AS "stsUrl"
            FROM agent a
            LEFT JOIN provider_profile asr ON asr.id = a.asr_profile_id
            LEFT JOIN provider_profile llm ON llm.id = a.llm_profile_id
            LEFT JOIN provider_profile tts ON tts.id = a.tts_profile_id
            LEFT JOIN provider_profile sts ON sts.id = a.sts_profile_id
           WHERE a.id = $1`,
-        [id],
+        [id, PROVIDER_HOST_PREFIX],
       );
       return rows[0];
     },

@@ -1,7 +1,8 @@
 // Full calls through the real offline providers, driven by the call simulator exactly as
 // Asterisk would drive the core.
-import { callerSpeech } from "@dsai/providers";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { simulateCall } from "../src/simulator/simulate.ts";
 import { callTarget, GREETING, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 

@@ -2,8 +2,8 @@
 // not when the core itself is killed (SIGKILL) in the middle of one and started again.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { callerSpeech } from "@dsai/providers";
 import { afterAll, describe, expect, it } from "vitest";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { simulateCall } from "../src/simulator/simulate.ts";
 import { callTarget, freePort, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 

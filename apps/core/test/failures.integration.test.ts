@@ -3,9 +3,9 @@
 // peer of the AVR LLM contract (a real HTTP server on loopback), chosen by what the caller says.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { LLM_PATH } from "@dsai/provider-contracts";
-import { callerSpeech } from "@dsai/providers";
+import { LLM_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { simulateCall } from "../src/simulator/simulate.ts";
 import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 

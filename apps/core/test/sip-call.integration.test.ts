@@ -9,8 +9,8 @@ import { generateTenantConfig, type TTenantAsteriskInput } from "@dsai/asterisk"
 import { asteriskForTests } from "@dsai/asterisk/testing/asterisk-install";
 import { freeSipPort, startRealAsterisk, type TRealAsterisk } from "@dsai/asterisk/testing/real-asterisk";
 import { sipCall, type TSipCallResult } from "@dsai/asterisk/testing/sip-caller";
-import { callerSpeech } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { GREETING, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
 const install = asteriskForTests();

@@ -1,7 +1,8 @@
 // Speech-to-speech agents: the core relays the call to an STS service over the WebSocket contract
 // (here the providers' STS peer, a real WebSocket server on loopback) and records what it says.
-import { callerSpeech, startStsPeer, type TStsPeer } from "@dsai/providers";
+import { startStsPeer, type TStsPeer } from "@dsai/providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { simulateCall } from "../src/simulator/simulate.ts";
 import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 

@@ -8,11 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { decodeWav } from "@dsai/provider-contracts";
+import { decodeWav, signServiceToken } from "@dsai/contracts";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
-import { signServiceToken } from "../src/tenant-api/auth.ts";
 import type { TTenantApiRouter } from "../src/tenant-api/router.ts";
 import { callTarget, startTenant, TOKEN, type TTenantHarness } from "./harness.ts";
 
@@ -73,14 +72,21 @@ describe("tenant API authentication", () => {
 describe("tenant API management", () => {
   it("manages profiles, agents, numbers, trunks and webhooks, validating what reaches Asterisk", async () => {
     const api = client((await platform().apiKeys.create.mutate({ label: "crud" })).token);
-    const llm = await api.providerProfiles.create.mutate({ name: "gpt", kind: "llm", url: "http://llm:8080", secret: "sk-live-123456" });
+    const llm = await api.providerProfiles.create.mutate({
+      name: "gpt",
+      kind: "llm",
+      runtime: { type: "url", url: "http://llm:8080" },
+      secret: "sk-live-123456",
+    });
     expect(llm).toMatchObject({ kind: "llm", hasSecret: true });
     expect(JSON.stringify(await api.providerProfiles.list.query())).not.toContain("sk-live");
     const sealed = (await h.tenantDb.query("SELECT secret_ciphertext FROM provider_profile WHERE id = $1", [llm.id])).rows[0];
     expect(sealed.secret_ciphertext).not.toContain("sk-live");
-    expect(await code(api.providerProfiles.create.mutate({ name: "bad", kind: "llm", url: "file:///etc/passwd" }))).toBe("BAD_REQUEST");
+    expect(
+      await code(api.providerProfiles.create.mutate({ name: "bad", kind: "llm", runtime: { type: "url", url: "file:///etc/passwd" } })),
+    ).toBe("BAD_REQUEST");
 
-    const agent = await api.agents.create.mutate({ id: "sales", name: "Sales", greeting: "Hi!", llmProfileId: llm.id });
+    const agent = await api.agents.create.mutate({ id: "sales", name: "Sales", greeting: "Hi!", profiles: { llm: llm.id } });
     expect(agent).toMatchObject({ id: "sales", mode: "pipeline", greeting: "Hi!" });
     expect(await code(api.agents.create.mutate({ id: "sales", name: "Again" }))).toBe("CONFLICT");
     expect(await code(api.agents.create.mutate({ id: "Sales;Dial(x)", name: "x" }))).toBe("BAD_REQUEST");
@@ -94,20 +100,23 @@ describe("tenant API management", () => {
     expect(await code(api.numbers.create.mutate({ number: "+4930999999", agentId: "nobody" }))).toBe("BAD_REQUEST");
 
     const trunk = await api.trunks.create.mutate({
-      name: "carrier",
+      id: "carrier",
+      mode: "registration",
       host: "sip.example.net",
       username: "acme",
       password: "s3cret-password",
     });
     expect(trunk).toMatchObject({ host: "sip.example.net", hasPassword: true });
-    expect(await code(api.trunks.create.mutate({ name: "evil", host: "host\n[section]" }))).toBe("BAD_REQUEST");
+    expect(await code(api.trunks.create.mutate({ id: "evil", mode: "ip", host: "host\n[section]", match: ["192.0.2.1/32"] }))).toBe(
+      "BAD_REQUEST",
+    );
 
     const hook = await api.webhooks.create.mutate({ url: "https://hooks.example.com/dsai", events: ["call_ended"] });
     expect(hook.secret).toMatch(/^whsec_/);
     expect(JSON.stringify(await api.webhooks.list.query())).not.toContain(hook.secret);
     expect(await code(api.webhooks.create.mutate({ url: "https://x.example.com", events: ["nope" as "call_ended"] }))).toBe("BAD_REQUEST");
 
-    await api.numbers.delete.mutate({ id: number.id });
+    await api.numbers.delete.mutate({ number: number.number });
     await api.agents.delete.mutate({ id: "sales" });
     expect(await code(api.agents.get.query({ id: "sales" }))).toBe("NOT_FOUND");
   });

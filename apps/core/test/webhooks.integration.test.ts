@@ -3,9 +3,9 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { callerSpeech } from "@dsai/providers";
+import { openSecret, sealSecret } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSecret, sealSecret } from "../src/secrets.ts";
+import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
 import { isInternalAddress } from "../src/webhooks.ts";
 import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";

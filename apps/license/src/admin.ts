@@ -1,7 +1,7 @@
 // Administration of licenses and keys: plain functions named verb-noun, shared by the tRPC
 // router (the platform) and the CLI (ops). Inputs are validated here, at the boundary.
 import { randomUUID } from "node:crypto";
-import { SCOPES, ZAgentIdSchema, ZLicenseIdSchema, ZScopeSchema } from "@dsai/license-client";
+import { SCOPES, ZLicenseIdSchema, ZObjectIdSchema, ZScopeSchema } from "@dsai/contracts";
 import { z } from "zod";
 import { newApiKey } from "./api-keys.ts";
 import { ApiError } from "./errors.ts";
@@ -31,7 +31,7 @@ export const ZIssueKeySchema = z.strictObject({
     .array(ZScopeSchema)
     .min(1)
     .default([...SCOPES]),
-  agentId: ZAgentIdSchema.optional(),
+  agentId: ZObjectIdSchema.optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 export const ZPageSchema = z.strictObject({

@@ -1,5 +1,5 @@
 // Errors of the License Service and the one place that maps them to HTTP status codes.
-import type { TErrorBody } from "@dsai/license-client";
+import type { TErrorBody } from "@dsai/contracts";
 import type { ZodError } from "zod";
 
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 // The REST API that tenant cores call (exactly the contract's paths), on Fastify. Bodies are
 // JSON of at most 16 KiB; every bad input is a 4xx with a JSON error naming the field.
 import { createHash } from "node:crypto";
-import { MAX_BODY_BYTES, type TCredits, type TScope, ZLicenseIdSchema, ZReserveSchema, ZUsageUpdateSchema } from "@dsai/license-client";
+import { MAX_BODY_BYTES, type TCredits, type TScope, ZLicenseIdSchema, ZReserveSchema, ZUsageUpdateSchema } from "@dsai/contracts";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { parseApiKey, secretMatches } from "./api-keys.ts";
 import { ApiError, invalidInput } from "./errors.ts";

@@ -2,7 +2,7 @@
 // statement that writes its ledger row in the same statement (or transaction), so a crash at
 // any moment leaves balance and ledger in agreement, and a retried call is never counted twice.
 
-import type { TLicenseStatus, TReserve, TUsageUpdate } from "@dsai/license-client";
+import type { TLicenseStatus, TReserve, TUsageUpdate } from "@dsai/contracts";
 import pg from "pg";
 
 // BIGINT columns arrive as strings; credits stay far below 2^53 seconds.

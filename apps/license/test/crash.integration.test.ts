@@ -2,7 +2,8 @@
 // typed client, retrying with the same callId) keep sending: no call lost, none counted twice.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createLicenseClient, type TUsageUpdate } from "@dsai/license-client";
+import type { TUsageUpdate } from "@dsai/contracts";
+import { createLicenseClient } from "@dsai/license-client";
 import { applyMigrations, createTestDatabase, freePort, startTestServer } from "@dsai/postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAdmin } from "../src/admin.ts";

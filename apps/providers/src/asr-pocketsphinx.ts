@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ASR_PATH } from "@dsai/provider-contracts";
+import { ASR_PATH } from "@dsai/contracts";
 import { z } from "zod";
 import { callUuid, HttpError, log, serve, type TService } from "./http.ts";
 

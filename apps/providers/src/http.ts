@@ -1,7 +1,7 @@
 // The few HTTP helpers the provider services share: bounded JSON bodies, JSON errors naming the
 // field, and one place that logs with the call's UUID.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { UUID_HEADER } from "@dsai/provider-contracts";
+import { UUID_HEADER } from "@dsai/contracts";
 import type { z } from "zod";
 
 export class HttpError extends Error {

@@ -1,5 +1,4 @@
 export * from "./asr-pocketsphinx.ts";
-export * from "./caller-voice.ts";
 export type { TService } from "./http.ts";
 export * from "./llm-openai.ts";
 export * from "./llm-scripted.ts";

@@ -2,7 +2,7 @@
 // chat completions API (streaming). Text deltas become AVR text events; the model may call the
 // agent's tools (hang up, transfer), which become DSAI tool events. The API key never leaves
 // this service's configuration.
-import { LLM_PATH, type TLlmEvent, ZPromptRequestSchema } from "@dsai/provider-contracts";
+import { LLM_PATH, type TLlmEvent, ZPromptRequestSchema } from "@dsai/contracts";
 import { z } from "zod";
 import { HttpError, readJson, serve, type TService } from "./http.ts";
 

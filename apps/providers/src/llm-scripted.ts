@@ -1,7 +1,7 @@
 // The scripted LLM: deterministic replies from configuration, the offline default. Each agent
 // has intents (keywords -> reply, optionally a tool) and a fallback; the reply streams as AVR
 // text events a few words at a time, so the core's sentence splitter and TTS overlap for real.
-import { AGENT_HEADER, LLM_PATH, type TLlmEvent, ZPromptRequestSchema } from "@dsai/provider-contracts";
+import { AGENT_HEADER, LLM_PATH, type TLlmEvent, ZPromptRequestSchema } from "@dsai/contracts";
 import { z } from "zod";
 import { readJson, serve, type TService } from "./http.ts";
 

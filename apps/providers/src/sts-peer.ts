@@ -2,7 +2,7 @@
 // without a speech model: it detects the caller's utterances by energy, answers each with a
 // transcript pair and a short tone of "speech", interrupts itself when the caller talks over it,
 // and reports an error when asked to (DTMF `#`), so every message type of the contract is used.
-import { type TStsServerMessage, ZStsClientMessageSchema } from "@dsai/provider-contracts";
+import { type TStsServerMessage, ZStsClientMessageSchema } from "@dsai/contracts";
 import { type WebSocket, WebSocketServer } from "ws";
 
 const FRAME_BYTES = 320;

@@ -2,7 +2,7 @@
 // as it is synthesized. The text goes to espeak-ng on stdin (never on a command line or through
 // a shell) and sox resamples espeak's 22.05 kHz WAV to telephony 8 kHz.
 import { spawn } from "node:child_process";
-import { PCM_CONTENT_TYPE, TTS_PATH, ZTtsRequestSchema } from "@dsai/provider-contracts";
+import { PCM_CONTENT_TYPE, TTS_PATH, ZTtsRequestSchema } from "@dsai/contracts";
 import { z } from "zod";
 import { callUuid, HttpError, log, readJson, serve, type TService } from "./http.ts";
 

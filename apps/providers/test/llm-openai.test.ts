@@ -2,7 +2,7 @@
 // protocol (server-sent events on loopback, chunks cut at awkward places, tool calls in pieces).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { JsonObjectStream, LLM_PATH } from "@dsai/provider-contracts";
+import { JsonObjectStream, LLM_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOpenAiLlmService, type TService, ZOpenAiConfigSchema } from "../src/index.ts";
 

@@ -1,4 +1,4 @@
-import { AGENT_HEADER, JsonObjectStream, LLM_PATH } from "@dsai/provider-contracts";
+import { AGENT_HEADER, JsonObjectStream, LLM_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scriptedReply, startScriptedLlmService, type TService, ZScriptSchema } from "../src/index.ts";
 

@@ -1,8 +1,8 @@
 // The offline speech services for real: espeak-ng synthesizes, PocketSphinx recognizes a Flite
 // caller over HTTP on loopback, exactly as the core will call them.
-import { ASR_PATH, PCM_CONTENT_TYPE, TTS_PATH } from "@dsai/provider-contracts";
+import { ASR_PATH, PCM_CONTENT_TYPE, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callerSpeech, startAsrService, startTtsService, type TService, ZAsrConfigSchema, ZTtsConfigSchema } from "../src/index.ts";
+import { startAsrService, startTtsService, type TService, ZAsrConfigSchema, ZTtsConfigSchema } from "../src/index.ts";
 
 const loopback = { host: "127.0.0.1", port: 0 };
 const PHRASES = ["what are your opening hours", "what is the price", "goodbye", "i want to talk to a person"];
@@ -71,6 +71,12 @@ describe("espeak-ng TTS", () => {
     expect((await fetch(`${tts.url}/nope`, { method: "POST", body: "{}" })).status).toBe(404);
   });
 });
+
+/** A caller's words, spoken by this package's own espeak-ng TTS service (8 kHz PCM). */
+async function callerSpeech(text: string): Promise<Buffer> {
+  const response = await fetch(`${tts.url}${TTS_PATH}`, { method: "POST", body: JSON.stringify({ text }) });
+  return Buffer.from(await response.arrayBuffer());
+}
 
 describe("PocketSphinx ASR", () => {
   it("recognizes each utterance of a streamed call with a phrase grammar, one line per utterance", async () => {

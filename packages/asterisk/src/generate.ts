@@ -1,10 +1,11 @@
 // Tenant data -> the tenant's pjsip.conf and extensions.conf. A pure function: the same data
 // always gives the same bytes (lists are sorted), so a re-apply that changes nothing writes
 // nothing and reloads nothing. Every value was validated by parseTenantData first.
+import { GENERATOR_VERSION } from "@dsai/contracts";
 import { TRANSPORTS, tenantNames } from "./names.ts";
 import { parseTenantData, type TPhone, type TTenantAsterisk, type TTrunk } from "./tenant-data.ts";
 
-export const GENERATOR_VERSION = 2;
+export { GENERATOR_VERSION };
 
 export type TTenantConfigFiles = { "pjsip.conf": string; "extensions.conf": string };
 

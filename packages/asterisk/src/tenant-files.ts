@@ -4,9 +4,9 @@
 // the previous files are put back (and reloaded) and the caller gets Asterisk's message.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ZSlugSchema } from "@dsai/contracts";
 import { AriError, MODULE_OF_FILE, type TAsteriskControl, type TReloadableModule } from "./control.ts";
 import { generateTenantConfig, type TTenantConfigFiles } from "./generate.ts";
-import { ZSlugSchema } from "./tenant-data.ts";
 import { verifyTenantFiles } from "./verify.ts";
 
 type TFileName = keyof TTenantConfigFiles;

@@ -140,7 +140,7 @@ describe("tenant config generator", () => {
   it("rejects duplicates and incomplete trunks", () => {
     const t = sampleTenant("acme");
     expect(() => generateTenantConfig({ ...t, numbers: [...(t.numbers ?? []), { number: "+15551000", agentId: "x" }] })).toThrow(
-      /numbers\.10: duplicate/,
+      /numbers\.10\.number: duplicate/,
     );
     expect(() => generateTenantConfig({ ...t, trunks: [{ id: "c", mode: "registration", host: "sip.example" }] })).toThrow(/username/);
     expect(() => generateTenantConfig({ ...t, trunks: [{ id: "c", mode: "ip", host: "sip.example" }] })).toThrow(/match/);

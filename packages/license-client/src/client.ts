@@ -1,7 +1,7 @@
 // Typed client of the License Service for tenant cores and the platform. Every call has a
 // timeout; reserve and update are idempotent by callId, so a timed-out or failed attempt is
 // retried with the same body (the service counts a call once however often it arrives).
-import type { TCredits, TErrorBody, TReserve, TReserveResult, TUpdateResult, TUsageUpdate } from "./contracts.ts";
+import type { TCredits, TErrorBody, TReserve, TReserveResult, TUpdateResult, TUsageUpdate } from "@dsai/contracts";
 
 export class LicenseApiError extends Error {
   constructor(

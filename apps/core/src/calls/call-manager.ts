@@ -2,8 +2,8 @@
 // reserved at the License Service), the AudioSocket connection runs it, and its end writes the
 // call and its usage row together. A call that never connects is closed after a grace period.
 import { randomUUID } from "node:crypto";
+import type { TOpenCall, TRefusal } from "@dsai/contracts";
 import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
-import { z } from "zod";
 import type { TCallSession } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import type { TTimeouts } from "../pipeline/provider-clients.ts";
@@ -13,18 +13,6 @@ import { createPipelineSession, type TPipelineAgent } from "./pipeline-session.t
 import { createStsSession } from "./sts-session.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 
-export const ZOpenCallSchema = z.object({
-  agent: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "an agent id (lower-case letters, digits, dashes)"),
-  number: z.string().regex(/^\+?[0-9*#]{1,32}$/, "the dialled number or extension"),
-  // CALLERID(num) may be empty or a word such as "anonymous".
-  caller: z
-    .string()
-    .regex(/^[A-Za-z0-9+*#._-]{0,64}$/, "the caller's number")
-    .transform((c) => c || "unknown"),
-});
-export type TOpenCall = z.infer<typeof ZOpenCallSchema>;
-
-export type TRefusal = "suspended" | "no_credit" | "unknown_agent" | "unavailable";
 export type TOpenResult = { ok: true; uuid: string } | { ok: false; refusal: TRefusal };
 
 export type TCallManagerOptions = {

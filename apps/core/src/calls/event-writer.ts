@@ -3,8 +3,8 @@
 // audio itself), then the webhooks those events trigger in one more statement — skipped while the
 // tenant has no webhook endpoint at all (checked at most every 2 s).
 import { randomUUID } from "node:crypto";
+import type { TWebhookEvent } from "@dsai/contracts";
 import type { TStore } from "../store.ts";
-import type { TWebhookEvent } from "../webhooks.ts";
 import type { TCallEventInput } from "./types.ts";
 
 const FLUSH_MS = 250;

@@ -2,7 +2,7 @@
 // -> sentence splitter -> TTS -> paced outbound audio. A greeting opens the call; DTMF digits
 // reach the LLM as user messages; the caller speaking over the agent aborts the reply (barge-in).
 // Provider failures degrade this call only: the turn ends with a spoken apology where possible.
-import type { TChatMessage } from "@dsai/provider-contracts";
+import type { TChatMessage } from "@dsai/contracts";
 import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";

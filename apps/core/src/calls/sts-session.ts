@@ -2,7 +2,7 @@
 // WebSocket as they arrive, its audio comes back into the call's paced outbound queue. The
 // service decides turns itself; `interruption` clears what is queued (barge-in), transcripts and
 // errors are recorded with the call. If the service goes away the call cannot go on: it ends.
-import { type TStsServerMessage, ZStsServerMessageSchema } from "@dsai/provider-contracts";
+import { type TStsServerMessage, ZStsServerMessageSchema } from "@dsai/contracts";
 import WebSocket from "ws";
 import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";

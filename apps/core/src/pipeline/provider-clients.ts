@@ -14,7 +14,7 @@ import {
   TTS_PATH,
   UUID_HEADER,
   ZLlmEventSchema,
-} from "@dsai/provider-contracts";
+} from "@dsai/contracts";
 
 export type TProviderKind = "asr" | "llm" | "tts";
 

@@ -2,9 +2,9 @@
 // Opens a call exactly as the generated dialplan does and prints a JSON summary.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { decodeWav, encodeWav } from "@dsai/provider-contracts";
-import { callerSpeech } from "@dsai/providers";
+import { decodeWav, encodeWav } from "@dsai/contracts";
 import { z } from "zod";
+import { callerSpeech } from "./caller-voice.ts";
 import { fetchTranscript, simulateCall, type TCallerStep } from "./simulate.ts";
 
 const USAGE = `usage: npm run call -- --core <host:port> --agent <id> (--say "text" | --wav file.wav | --dtmf D)... [options]

@@ -1,6 +1,7 @@
 // The License Service's REST contract, shared by the service, tenant cores and the platform so
 // that no side re-declares it. Credits are integer seconds; minutes are a view.
 import { z } from "zod";
+import { ZObjectIdSchema } from "./fields.ts";
 
 /** A call may not bill more than a day: anything larger is a bug or an attack. */
 export const MAX_CALL_SECONDS = 86_400;
@@ -12,9 +13,6 @@ export const ZScopeSchema = z.enum(SCOPES);
 export type TScope = z.infer<typeof ZScopeSchema>;
 
 export const ZLicenseIdSchema = z.uuid({ message: "a UUID" });
-export const ZAgentIdSchema = z
-  .string()
-  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "lowercase letters, digits and '-', up to 64 characters");
 
 const ZSecondsSchema = z
   .number({ message: "an integer number of seconds" })
@@ -28,7 +26,7 @@ export const ZUsageUpdateSchema = z
     seconds: ZSecondsSchema,
     startedAt: z.iso.datetime({ offset: true, message: "an ISO 8601 date-time" }),
     endedAt: z.iso.datetime({ offset: true, message: "an ISO 8601 date-time" }),
-    agentId: ZAgentIdSchema.optional(),
+    agentId: ZObjectIdSchema.optional(),
   })
   .refine((u) => Date.parse(u.endedAt) >= Date.parse(u.startedAt), { path: ["endedAt"], message: "not before startedAt" });
 export type TUsageUpdate = z.infer<typeof ZUsageUpdateSchema>;

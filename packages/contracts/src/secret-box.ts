@@ -1,7 +1,8 @@
-// Secrets at rest in the tenant database (provider API keys, webhook signing secrets): AES-256-GCM
-// with a 32-byte key from configuration (CORE_SECRET_KEY, base64), a random 12-byte nonce per
-// value, stored as `v1.<nonce>.<tag>.<ciphertext>` (base64url). The version prefix leaves room
-// for key rotation.
+// Secrets at rest in a tenant database (provider API keys, webhook signing secrets, SIP trunk and
+// phone passwords): AES-256-GCM with the tenant's 32-byte key (CORE_SECRET_KEY of its core,
+// base64; the platform holds it too, to open trunk and phone passwords when it writes the
+// tenant's Asterisk files), a random 12-byte nonce per value, stored as
+// `v1.<nonce>.<tag>.<ciphertext>` (base64url). The version prefix leaves room for key rotation.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 export class SecretBoxError extends Error {}
