@@ -5,6 +5,7 @@
 // whoever writes a config file opens them at that moment.
 import { z } from "zod";
 import {
+  freeText,
   type TProviderKind,
   ZAgentModeSchema,
   ZCidrSchema,
@@ -36,7 +37,7 @@ export const GENERATOR_VERSION = 2;
 
 export const ZProviderSettingsSchema = z.record(
   z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, "a setting name: letters, digits, '_'"),
-  z.union([z.string().max(2_000), z.number().finite(), z.boolean()]),
+  z.union([freeText(2_000), z.number().finite(), z.boolean()]),
 );
 
 /** Argument of a provider image's command (e.g. the service the providers image runs: `tts`). */

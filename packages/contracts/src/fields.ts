@@ -112,5 +112,12 @@ export const ZEnvValueSchema = z
 export const ZProviderUrlSchema = z.url().refine((u) => /^(https?|wss?):\/\/[^\s]+$/.test(u), "an http(s) or ws(s) URL");
 
 /** What an agent is told to do, and what it says first: free text for the LLM and TTS, never a config file. */
-export const ZPromptSchema = z.string().max(20_000, "at most 20,000 characters");
-export const ZGreetingSchema = z.string().max(2_000, "at most 2,000 characters");
+/** Free text (lines allowed): no NUL, which Postgres cannot store in text. */
+export function freeText(max: number) {
+  return z
+    .string()
+    .max(max, `at most ${max.toLocaleString("en")} characters`)
+    .regex(/^[^\u0000]*$/, "no NUL characters");
+}
+export const ZPromptSchema = freeText(20_000);
+export const ZGreetingSchema = freeText(2_000);

@@ -6,13 +6,14 @@ import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
 import { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import { type App, TerraformOutput, TerraformStack } from "cdktf";
+import { ZImageSchema } from "@dsai/contracts";
 import { z } from "zod";
 import { pinProviders } from "../pin-providers.ts";
 
 export const ZSmokeStackOptionsSchema = z.object({
   /** Names every Docker object; also its `dsai.stack` label, by which tests find leftovers. */
   id: z.string().regex(/^[a-z][a-z0-9-]{2,40}$/, "lowercase letters, digits and '-', 3-41 characters"),
-  image: z.string().regex(/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/, "an image reference such as dsai/node-base:20.20.2-r1"),
+  image: ZImageSchema,
   hostPort: z.number().int().min(1024).max(65535),
 });
 export type TSmokeStackOptions = z.infer<typeof ZSmokeStackOptionsSchema>;

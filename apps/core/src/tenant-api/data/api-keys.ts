@@ -1,10 +1,11 @@
 // Tenant API keys (`dsai_tk_…`): random, shown once, stored only as a hash, revocable at once.
+import { ZDisplayNameSchema } from "@dsai/contracts";
 import { z } from "zod";
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 import { TENANT_KEYS } from "../auth.ts";
 import { orNotFound } from "./errors.ts";
 
-export const ZCreateApiKeyInput = z.strictObject({ label: z.string().trim().min(1).max(100) });
+export const ZCreateApiKeyInput = z.strictObject({ label: ZDisplayNameSchema });
 export const ZApiKeyKey = z.strictObject({ id: z.uuid() });
 
 export async function listApiKeys(db: PrismaClient) {

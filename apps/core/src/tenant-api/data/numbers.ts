@@ -14,6 +14,9 @@ export async function listNumbers(db: PrismaClient) {
 }
 
 export async function createNumber(db: PrismaClient, input: z.output<typeof ZCreateNumberInput>) {
+  if (!(await db.agent.findUnique({ where: { id: input.agentId }, select: { id: true } }))) {
+    throw new DataError("BAD_REQUEST", `agentId: no agent ${input.agentId}`);
+  }
   // A number and a phone's extension share the phones' dialplan context.
   if (await db.phone.findUnique({ where: { extension: input.number } })) {
     throw new DataError("CONFLICT", `number ${input.number} is a phone's extension`);
