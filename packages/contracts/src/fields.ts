@@ -117,7 +117,7 @@ export function freeText(max: number) {
   return z
     .string()
     .max(max, `at most ${max.toLocaleString("en")} characters`)
-    .regex(/^[^\u0000]*$/, "no NUL characters");
+    .refine((text) => !text.includes("\u0000"), "no NUL characters");
 }
 export const ZPromptSchema = freeText(20_000);
 export const ZGreetingSchema = freeText(2_000);

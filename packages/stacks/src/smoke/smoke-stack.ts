@@ -5,8 +5,8 @@ import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
 import { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
-import { type App, TerraformOutput, TerraformStack } from "cdktf";
 import { ZImageSchema } from "@dsai/contracts";
+import { type App, TerraformOutput, TerraformStack } from "cdktf";
 import { z } from "zod";
 import { pinProviders } from "../pin-providers.ts";
 
