@@ -98,6 +98,20 @@ export async function buildAppImages(log: (line: string) => void = () => {}): Pr
   return images;
 }
 
+/** A tenant's Postgres (packages/stacks/images/postgres): Debian's PostgreSQL 15 on the Debian base. */
+export async function buildPostgresImage(log: (line: string) => void = () => {}): Promise<string> {
+  const context = join(ROOT, "packages", "stacks", "images", "postgres");
+  const { debianBase } = baseImageNames();
+  const name = `dsai/postgres:${contentTag(context, debianBase)}`;
+  if (!(await imageExists(name))) {
+    log(`building ${name} ...`);
+    await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
+    log(`built ${name}`);
+  }
+  recordImages({ postgres: name });
+  return name;
+}
+
 /**
  * The shared Asterisk's image from a prebuilt Asterisk folder (`asterisk-<version>/` as `make
  * install` laid it out): Debian base, runtime libraries, Debian's core sounds. Tagged by content.

@@ -1,11 +1,12 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
+import { buildPostgresImage } from "./images.ts";
 import { ensureAsteriskImage, ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
 import { ensureDockerEngine } from "./setup/docker-engine.ts";
 import { ensureBaseImages } from "./setup/images.ts";
 import { ensurePrismaClients } from "./setup/prisma.ts";
-import { step } from "./setup/progress.ts";
+import { note, step } from "./setup/progress.ts";
 import { ensureSystemTools, SYSTEM_TOOLS } from "./setup/system-packages.ts";
 import { ensureToolchain } from "./setup/toolchain.ts";
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   await step("Prisma clients", () => ensurePrismaClients(config));
   const asterisk = await step("Asterisk for the tests", () => ensureTestAsterisk(config));
   await step("Asterisk image", () => ensureAsteriskImage(config, asterisk));
+  await step("tenant Postgres image", () => buildPostgresImage(note));
   process.stdout.write(`setup: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (cache: ${config.cacheDir})\n`);
 }
 

@@ -14,10 +14,16 @@ export const ZTofuEventSchema = z.looseObject({
   type: z.string(),
   diagnostic: z.looseObject({ severity: z.string(), summary: z.string(), detail: z.string().optional() }).optional(),
   changes: z.looseObject({ add: z.number(), change: z.number(), remove: z.number(), operation: z.string() }).optional(),
+  /** planned_change, apply_start, apply_complete, apply_errored: which resource, which action. */
+  change: z.looseObject({ resource: z.looseObject({ addr: z.string() }), action: z.string() }).optional(),
+  hook: z
+    .looseObject({ resource: z.looseObject({ addr: z.string() }), action: z.string().optional(), elapsed_seconds: z.number().optional() })
+    .optional(),
 });
 export type TTofuEvent = z.infer<typeof ZTofuEventSchema>;
 
-export type TPlanSummary = { add: number; change: number; remove: number; hasChanges: boolean };
+export type TPlannedChange = { address: string; action: string };
+export type TPlanSummary = { add: number; change: number; remove: number; hasChanges: boolean; resources: TPlannedChange[] };
 
 export class TofuError extends Error {
   constructor(
@@ -112,7 +118,11 @@ export function createTofu(options: TTofuOptions) {
       const { events } = await run(args, true);
       const summary = events.find((e) => e.type === "change_summary")?.changes;
       const counts = { add: summary?.add ?? 0, change: summary?.change ?? 0, remove: summary?.remove ?? 0 };
-      return { ...counts, hasChanges: counts.add + counts.change + counts.remove > 0 };
+      const resources = events
+        .filter((e) => e.type === "planned_change" && e.change)
+        .map((e) => ({ address: e.change?.resource.addr ?? "", action: e.change?.action ?? "" }))
+        .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+      return { ...counts, hasChanges: counts.add + counts.change + counts.remove > 0, resources };
     },
 
     /** Applies exactly the plan saved by plan(), never a fresh one. */

@@ -1,0 +1,66 @@
+// The tenant's core: the only container on the shared networks — the Asterisk network (the
+// dialplan opens calls over HTTP and sends audio over AudioSocket) and Traefik's (the tenant API
+// at <slug>.<base domain>) — besides its own private network.
+import { Container } from "@cdktf/provider-docker/lib/container/index.js";
+import { Construct } from "constructs";
+import { literal } from "../literal.ts";
+import { CORE_PORTS } from "../options.ts";
+import type { TDockerLabels } from "./network.ts";
+
+export class TenantCore extends Construct {
+  constructor(
+    scope: Construct,
+    id: string,
+    o: {
+      name: string;
+      host: string;
+      image: string;
+      networks: { tenant: string; asterisk: string; traefik: string };
+      env: Record<string, string>;
+      traefik: { host: string; network: string };
+      publishHttpOn: number | undefined;
+      memoryMiB: number;
+      cpus: number;
+      labels: TDockerLabels;
+    },
+  ) {
+    super(scope, id);
+    const router = o.name;
+    new Container(this, "container", {
+      name: o.name,
+      image: o.image,
+      env: Object.entries(o.env).map(([k, v]) => literal(`${k}=${v}`)),
+      networksAdvanced: [
+        { name: o.networks.tenant },
+        { name: o.networks.asterisk, aliases: [o.host] },
+        { name: o.networks.traefik, aliases: [o.host] },
+      ],
+      ports: o.publishHttpOn ? [{ internal: CORE_PORTS.http, external: o.publishHttpOn, ip: "127.0.0.1" }] : [],
+      restart: "unless-stopped",
+      memory: o.memoryMiB,
+      // Equal to memory: no swap beyond the limit (Docker would otherwise set twice the limit).
+      memorySwap: o.memoryMiB,
+      cpus: o.cpus.toFixed(1),
+      healthcheck: {
+        test: [
+          "CMD",
+          "node",
+          "-e",
+          `fetch("http://127.0.0.1:${CORE_PORTS.http}/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
+        interval: "2s",
+        timeout: "3s",
+        retries: 30,
+      },
+      wait: true,
+      waitTimeout: 90,
+      labels: [
+        ...o.labels,
+        { label: "traefik.enable", value: "true" },
+        { label: "traefik.docker.network", value: o.traefik.network },
+        { label: `traefik.http.routers.${router}.rule`, value: `Host(\`${o.traefik.host}\`)` },
+        { label: `traefik.http.services.${router}.loadbalancer.server.port`, value: String(CORE_PORTS.http) },
+      ],
+    });
+  }
+}

@@ -1,0 +1,84 @@
+// What a tenant stack is made from: the tenant's desired state (@dsai/contracts, the tenant's
+// own data) and its deployment — the facts and secrets that are not tenant data: images, where
+// the shared Asterisk's configuration lives, the shared networks, the base domain, the tenant's
+// secrets and license. Validated once, here, before anything is synthesized.
+import { ZHostSchema, ZImageSchema, ZPortSchema, ZTenantDesiredStateSchema, ZTokenSchema } from "@dsai/contracts";
+import { z } from "zod";
+
+/** Docker object names the stack joins (created by the platform stack). */
+const ZDockerNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "a Docker object name");
+
+export const ZTenantDeploymentSchema = z.strictObject({
+  /** Tenants are served at <slug>.<baseDomain>. */
+  baseDomain: ZHostSchema,
+  images: z.strictObject({ core: ZImageSchema, postgres: ZImageSchema }),
+  /** The shared Asterisk's configuration directory on this machine (its tenants/<slug>/ is the stack's). */
+  asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path of letters, digits, '.', '_', '-'"),
+  /** Shared networks of the platform the core joins: the Asterisk network and Traefik's. */
+  networks: z.strictObject({ asterisk: ZDockerNameSchema, traefik: ZDockerNameSchema }),
+  /** Publish the core's HTTP port on 127.0.0.1 (tests and local operation). */
+  publishCoreHttpOn: ZPortSchema.optional(),
+  secrets: z.strictObject({
+    /** What the dialplan presents to the core. */
+    tenantToken: ZTokenSchema,
+    /** CORE_SECRET_KEY: 32 bytes, base64; seals the tenant's secrets at rest (and opens them here). */
+    secretKey: z.base64().refine((k) => Buffer.from(k, "base64").length === 32, "32 bytes, base64"),
+    /** Shared with the platform: it signs service tokens for the tenant API with it. */
+    platformSecret: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, "32-128 URL-safe characters"),
+    databasePassword: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
+  }),
+  license: z.strictObject({ url: z.url(), id: z.uuid(), key: z.string().regex(/^dsai_lk_[A-Za-z0-9_]{20,200}$/, "a License Service key") }),
+  /** Per-container limits. */
+  limits: z
+    .strictObject({
+      coreMemoryMiB: z.number().int().min(64).max(16_384),
+      providerMemoryMiB: z.number().int().min(64).max(16_384),
+      databaseMemoryMiB: z.number().int().min(64).max(16_384),
+      // Docker reports CPUs with one decimal; any other value would plan a change forever.
+      cpus: z
+        .number()
+        .min(0.1)
+        .max(64)
+        .refine((c) => Math.abs(c * 10 - Math.round(c * 10)) < 1e-9, "a multiple of 0.1"),
+    })
+    .default({ coreMemoryMiB: 512, providerMemoryMiB: 512, databaseMemoryMiB: 256, cpus: 1 }),
+});
+export type TTenantDeployment = z.output<typeof ZTenantDeploymentSchema>;
+
+export const ZTenantStackOptionsSchema = z.strictObject({
+  desiredState: ZTenantDesiredStateSchema,
+  deployment: ZTenantDeploymentSchema,
+});
+export type TTenantStackOptionsInput = z.input<typeof ZTenantStackOptionsSchema>;
+export type TTenantStackOptions = z.output<typeof ZTenantStackOptionsSchema>;
+
+export class TenantStackInputError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid tenant stack input:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+  }
+}
+
+/** Validates the stack's input; throws TenantStackInputError naming every bad field, before any synthesis. */
+export function parseTenantStackOptions(input: unknown): TTenantStackOptions {
+  const parsed = ZTenantStackOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new TenantStackInputError(parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })));
+}
+
+/** Names of the tenant's objects; the slug makes them unique per tenant. */
+export function tenantObjectNames(slug: string) {
+  const prefix = `dsai-${slug}`;
+  return {
+    prefix,
+    network: `${prefix}-net`,
+    volume: `${prefix}-pgdata`,
+    database: `${prefix}-db`,
+    core: `${prefix}-core`,
+    provider: (profileId: string) => `${prefix}-prov-${profileId}`,
+    /** The core's host name on the shared networks (the Asterisk files and Traefik name it). */
+    coreHost: `core-${slug}`,
+  };
+}
+
+/** Ports inside the core container. */
+export const CORE_PORTS = { http: 8080, audioSocket: 9092 } as const;

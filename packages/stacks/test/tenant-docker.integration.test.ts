@@ -1,0 +1,210 @@
+// A tenant on the local Docker engine, for real: its stack synthesized and applied with tofu
+// from the offline mirror; its core answers on 127.0.0.1 and serves the tenant API from its own
+// Postgres; a new number plans as exactly a change of the tenant's dialplan file; suspended,
+// nothing runs but the data stays; resumed, the data is still there; destroyed, nothing of the
+// tenant remains. Two tenants at once cannot reach each other.
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signServiceToken, type TTenantDesiredStateInput } from "@dsai/contracts";
+import { freePort } from "@dsai/postgres";
+import type { App } from "cdktf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildAppImages, buildPostgresImage } from "../../../scripts/images.ts";
+import { synthStack } from "../src/synth.ts";
+import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
+import { createTofu } from "../src/tofu.ts";
+import { loadToolchain } from "../src/toolchain.ts";
+import { sampleDeployment } from "./samples.ts";
+
+const run = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+const lines = (text: string) => text.split("\n").filter(Boolean);
+const toolchain = loadToolchain();
+const suffix = randomBytes(3).toString("hex");
+const networks = { asterisk: `dsai-test-asterisk-${suffix}`, traefik: `dsai-test-traefik-${suffix}` };
+const scratch = mkdtempSync(join(tmpdir(), "dsai-tenant-docker-"));
+const asteriskConfDir = join(scratch, "asterisk");
+let images: { core: string; postgres: string; providers: string };
+
+/** Everything Docker holds of a tenant (by its label). */
+function leftovers(slug: string): string[] {
+  const filter = ["--filter", `label=dsai.tenant=${slug}`, "--quiet"];
+  return [
+    ...lines(run(["ps", "--all", ...filter])),
+    ...lines(run(["network", "ls", ...filter])),
+    ...lines(run(["volume", "ls", ...filter])),
+  ];
+}
+
+function desiredState(slug: string, o: { status?: "active" | "suspended"; numbers?: string[] } = {}): TTenantDesiredStateInput {
+  return {
+    generatorVersion: 2,
+    slug,
+    status: o.status ?? "active",
+    providerProfiles: [
+      {
+        id: "33333333-3333-4333-8333-333333333333",
+        name: "espeak",
+        kind: "tts",
+        runtime: { type: "image", image: images.providers, port: 8080, args: ["tts"] },
+      },
+    ],
+    agents: [{ id: "support", name: "Support", profiles: { tts: "33333333-3333-4333-8333-333333333333" } }],
+    numbers: (o.numbers ?? ["+15551000"]).map((number) => ({ number, agentId: "support" })),
+  };
+}
+
+async function tenant(slug: string) {
+  const workDir = join(scratch, "state", slug);
+  const port = await freePort();
+  const deployment = {
+    ...sampleDeployment({ asteriskConfDir, images: { core: images.core, postgres: images.postgres }, publishCoreHttpOn: port }),
+    networks,
+  };
+  const tofu = createTofu({ workDir, toolchain, timeoutMs: 5 * 60_000 });
+  const synth = (state: TTenantDesiredStateInput) =>
+    synthStack(workDir, (app: App) => new DockerTenantStack(app, `tenant-${slug}`, { desiredState: state, deployment }));
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    deployment,
+    tofu,
+    async apply(state: TTenantDesiredStateInput) {
+      synth(state);
+      if (!existsSync(join(workDir, ".terraform"))) await tofu.init();
+      const plan = await tofu.plan();
+      await tofu.apply();
+      return plan;
+    },
+    async plan(state: TTenantDesiredStateInput) {
+      synth(state);
+      return tofu.plan();
+    },
+    destroy: () => tofu.destroy(),
+    /** The tenant API through the published port, as the platform calls it. */
+    async trpc(path: string, input?: unknown, method: "GET" | "POST" = "GET") {
+      const headers = {
+        authorization: `Bearer ${signServiceToken(deployment.secrets.platformSecret)}`,
+        "content-type": "application/json",
+      };
+      const res =
+        method === "GET"
+          ? await fetch(
+              `http://127.0.0.1:${port}/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`,
+              { headers },
+            )
+          : await fetch(`http://127.0.0.1:${port}/trpc/${path}`, { method, headers, body: JSON.stringify(input) });
+      const body = (await res.json()) as { result?: { data: unknown }; error?: unknown };
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(body.error)}`);
+      return body.result?.data;
+    },
+  };
+}
+
+beforeAll(async () => {
+  const apps = await buildAppImages();
+  images = { core: apps.core, providers: apps.providers, postgres: await buildPostgresImage() };
+  // The platform's shared networks (the platform stack creates them in operation).
+  for (const name of Object.values(networks)) {
+    run([
+      "network",
+      "create",
+      "--driver",
+      "bridge",
+      "--opt",
+      "com.docker.network.bridge.enable_ip_masquerade=false",
+      "--label",
+      `dsai.test=${suffix}`,
+      name,
+    ]);
+  }
+}, 900_000);
+
+afterAll(() => {
+  for (const slug of ["life", "iso-a", "iso-b"]) {
+    const ids = lines(run(["ps", "--all", "--filter", `label=dsai.tenant=${slug}`, "--quiet"]));
+    if (ids.length > 0) run(["rm", "--force", ...ids]);
+    for (const kind of ["network", "volume"]) {
+      const left = lines(run([kind, "ls", "--filter", `label=dsai.tenant=${slug}`, "--quiet"]));
+      if (left.length > 0) run([kind, "rm", ...left]);
+    }
+  }
+  for (const name of Object.values(networks)) run(["network", "rm", name]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("a tenant on the local Docker engine", () => {
+  it("lives through create, a configuration change, suspend, resume and destroy, leaving nothing behind", async () => {
+    const t = await tenant("life");
+    const created = await t.apply(desiredState("life"));
+    expect(created.add).toBeGreaterThanOrEqual(6);
+    expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ ok: true });
+    // The tenant API answers from the tenant's own Postgres.
+    await t.trpc("agents.create", { id: "kept", name: "Kept across suspension" }, "POST");
+    expect(await t.trpc("tenant.status")).toEqual({ status: "active" });
+
+    // A new number: exactly the tenant's dialplan file changes.
+    const plan = await t.plan(desiredState("life", { numbers: ["+15551000", "+15551001"] }));
+    expect(plan.resources).toEqual([{ address: expect.stringMatching(/^local_sensitive_file\.asterisk_extensions_/), action: "replace" }]);
+    await t.tofu.apply();
+    expect(readFileSync(join(asteriskConfDir, "tenants", "life", "extensions.conf"), "utf8")).toContain("exten => +15551001,1,");
+
+    // Suspended: nothing runs, the network and the data volume stay, the numbers refuse.
+    await t.apply(desiredState("life", { status: "suspended" }));
+    expect(lines(run(["ps", "--filter", "label=dsai.tenant=life", "--quiet"]))).toEqual([]);
+    expect(lines(run(["volume", "ls", "--filter", "label=dsai.tenant=life", "--quiet"]))).toHaveLength(1);
+    expect(readFileSync(join(asteriskConfDir, "tenants", "life", "extensions.conf"), "utf8")).not.toContain("CURL");
+    await expect(fetch(`${t.url}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+
+    // Resumed: the data is still there.
+    await t.apply(desiredState("life"));
+    expect(((await t.trpc("agents.list")) as { id: string }[]).map((a) => a.id)).toContain("kept");
+    // Re-planning the same state changes nothing.
+    expect((await t.plan(desiredState("life"))).hasChanges).toBe(false);
+
+    await t.destroy();
+    expect(leftovers("life")).toEqual([]);
+    expect(existsSync(join(asteriskConfDir, "tenants", "life", "extensions.conf"))).toBe(false);
+    expect(existsSync(join(asteriskConfDir, "tenants", "life", "pjsip.conf"))).toBe(false);
+  }, 600_000);
+
+  it("keeps two tenants apart: from one tenant's core, the other's database, providers and core are unreachable", async () => {
+    const a = await tenant("iso-a");
+    const b = await tenant("iso-b");
+    await Promise.all([a.apply(desiredState("iso-a")), b.apply(desiredState("iso-b"))]);
+    // From inside A's core: a real TCP connection to each of B's containers, by address.
+    const addressesOfB = lines(run(["ps", "--filter", "label=dsai.tenant=iso-b", "--format", "{{.Names}}"])).flatMap((name) =>
+      lines(run(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}\n{{end}}", name])).map((ip) => ({ name, ip })),
+    );
+    const ownNetworkOfB = run(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "dsai-iso-b-net"]);
+    const probe = (ip: string, port: number) =>
+      run([
+        "exec",
+        "dsai-iso-a-core",
+        "node",
+        "-e",
+        `const s=require("net").connect(${port},"${ip}");s.setTimeout(1500);s.on("connect",()=>{console.log("open");process.exit(0)});s.on("error",()=>{console.log("closed");process.exit(0)});s.on("timeout",()=>{console.log("closed");process.exit(0)})`,
+      ]);
+    const privateOfB = addressesOfB.filter(({ ip }) => ipInSubnet(ip, ownNetworkOfB));
+    expect(privateOfB.length).toBeGreaterThanOrEqual(3); // database, provider, core
+    for (const { name, ip } of privateOfB) {
+      const port = name.endsWith("-db") ? 5432 : 8080;
+      expect(`${name} ${probe(ip, port)}`).toBe(`${name} closed`);
+    }
+    // A's own database answers (the probe itself works).
+    const ownDb =
+      lines(run(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}\n{{end}}", "dsai-iso-a-db"]))[0] ?? "";
+    expect(probe(ownDb, 5432)).toBe("open");
+    await Promise.all([a.destroy(), b.destroy()]);
+    expect([...leftovers("iso-a"), ...leftovers("iso-b")]).toEqual([]);
+  }, 600_000);
+});
+
+function ipInSubnet(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/") as [string, string];
+  const toInt = (a: string) => a.split(".").reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+  const mask = bits === "0" ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  return (toInt(ip) & mask) === (toInt(base) & mask);
+}

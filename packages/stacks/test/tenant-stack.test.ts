@@ -1,0 +1,109 @@
+// The Docker tenant stack, synthesized: which resources a tenant gets, how they are wired and
+// labelled, what suspension keeps, and that bad input is refused before anything is synthesized.
+import { type App, Testing } from "cdktf";
+import { describe, expect, it } from "vitest";
+import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
+import { TenantStackInputError } from "../src/tenant/options.ts";
+import { PROFILES, sampleDeployment, sampleDesiredState } from "./samples.ts";
+
+type TSynth = { resource: Record<string, Record<string, Record<string, unknown>>>; output: Record<string, { value: unknown }> };
+
+function synth(input: unknown): TSynth {
+  const app = Testing.app();
+  const stack = new DockerTenantStack(app as App, "tenant-acme", input);
+  return JSON.parse(Testing.synth(stack)) as TSynth;
+}
+
+const deployment = sampleDeployment({ asteriskConfDir: "/srv/dsai/asterisk" });
+const containers = (s: TSynth) => Object.values(s.resource.docker_container ?? {});
+/** Network names of a container; the tenant's own network is a reference to its resource. */
+const networksOf = (c: Record<string, unknown>) =>
+  (c.networks_advanced as { name: string }[])
+    .map((n) => (/^\$\{docker_network\.[\w-]+\.name\}$/.test(n.name) ? "<tenant network>" : n.name))
+    .sort();
+
+describe("the Docker tenant stack", () => {
+  it("gives an active tenant an internal network, its Postgres with a volume, one container per image profile, and its core", () => {
+    const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
+    expect(Object.values(s.resource.docker_network ?? {})).toEqual([expect.objectContaining({ name: "dsai-acme-net", internal: true })]);
+    expect(Object.values(s.resource.docker_volume ?? {})).toEqual([expect.objectContaining({ name: "dsai-acme-pgdata" })]);
+    expect(
+      containers(s)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["dsai-acme-core", "dsai-acme-db", `dsai-acme-prov-${PROFILES.asr}`, `dsai-acme-prov-${PROFILES.llm}`].sort());
+    for (const c of containers(s)) {
+      expect(c).toMatchObject({ restart: "unless-stopped" });
+      expect(c.memory).toBeGreaterThan(0);
+      expect(c.labels).toEqual(expect.arrayContaining([{ label: "dsai.tenant", value: "acme" }]));
+    }
+    const provider = containers(s).find((c) => c.name === `dsai-acme-prov-${PROFILES.asr}`);
+    expect(provider).toMatchObject({
+      image: "dsai/providers:test",
+      command: ["asr"],
+      networks_advanced: [{ aliases: [`prov-${PROFILES.asr}`] }],
+    });
+    expect(networksOf(provider as Record<string, unknown>)).toEqual(["<tenant network>"]);
+  });
+
+  it("puts only the core on the shared networks, with the Traefik route of <slug>.<base domain>", () => {
+    const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
+    const core = containers(s).find((c) => c.name === "dsai-acme-core") as Record<string, unknown>;
+    expect(networksOf(core)).toEqual(["<tenant network>", "dsai-asterisk", "dsai-traefik"]);
+    for (const c of containers(s).filter((x) => x !== core)) expect(networksOf(c)).toEqual(["<tenant network>"]);
+    expect(core.labels).toEqual(
+      expect.arrayContaining([
+        { label: "traefik.http.routers.dsai-acme-core.rule", value: "Host(`acme.dsai.localhost`)" },
+        { label: "traefik.docker.network", value: "dsai-traefik" },
+      ]),
+    );
+    expect(core.env).toEqual(
+      expect.arrayContaining(["CORE_TENANT_SLUG=acme", `CORE_DATABASE_URL=postgres://core:${"d".repeat(32)}@db:5432/tenant`]),
+    );
+    expect(core.healthcheck).toBeDefined();
+    expect(core.wait).toBe(true);
+  });
+
+  it("writes the tenant's Asterisk files into the shared Asterisk's tenant folder, passwords opened, the core named by its shared host", () => {
+    const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
+    const files = Object.values(s.resource.local_sensitive_file ?? {}) as { filename: string; content: string }[];
+    expect(files.map((f) => f.filename).sort()).toEqual([
+      "/srv/dsai/asterisk/tenants/acme/extensions.conf",
+      "/srv/dsai/asterisk/tenants/acme/pjsip.conf",
+    ]);
+    const ext = files.find((f) => f.filename.endsWith("extensions.conf"))?.content ?? "";
+    expect(ext).toContain("CURL(http://core-acme:8080/calls?token=");
+    expect(ext).toContain("Dial(AudioSocket/core-acme:9092/");
+    expect(files.find((f) => f.filename.endsWith("pjsip.conf"))?.content).toContain("password=trunk-pass-123456");
+  });
+
+  it("keeps a suspended tenant's network and data but runs nothing, and its numbers refuse", () => {
+    const s = synth({ desiredState: sampleDesiredState("acme", { status: "suspended" }), deployment });
+    expect(containers(s)).toEqual([]);
+    expect(Object.keys(s.resource.docker_volume ?? {})).toHaveLength(1);
+    expect(Object.keys(s.resource.docker_network ?? {})).toHaveLength(1);
+    const ext = Object.values(s.resource.local_sensitive_file ?? {}).find((f) => String(f.filename).endsWith("extensions.conf"));
+    expect(ext?.content).not.toContain("CURL");
+  });
+
+  it("refuses bad input before synthesis, naming every bad field", () => {
+    const bad = {
+      desiredState: { ...sampleDesiredState("acme"), slug: "Acme;" },
+      deployment: { ...deployment, images: { core: "x y", postgres: "dsai/postgres:test" } },
+    };
+    let error: unknown;
+    try {
+      synth(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TenantStackInputError);
+    expect((error as TenantStackInputError).issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(["desiredState.slug", "deployment.images.core"]),
+    );
+  });
+
+  it("synthesizes a whole tenant the same way every time (snapshot)", () => {
+    expect(synth({ desiredState: sampleDesiredState("acme"), deployment })).toMatchSnapshot();
+  });
+});
