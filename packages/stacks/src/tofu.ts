@@ -112,14 +112,18 @@ export function createTofu(options: TTofuOptions) {
     },
 
     /** Plans into PLAN_FILE and returns what would change. */
-    async plan(opts: { destroy?: boolean } = {}): Promise<TPlanSummary> {
+    async plan(opts: { destroy?: boolean; refreshOnly?: boolean } = {}): Promise<TPlanSummary> {
       const args = ["plan", "-input=false", "-json", "-detailed-exitcode", `-out=${PLAN_FILE}`];
       if (opts.destroy) args.push("-destroy");
+      // What changed outside tofu since the last apply (drift), without planning any change.
+      if (opts.refreshOnly) args.push("-refresh-only");
       const { events } = await run(args, true);
       const summary = events.find((e) => e.type === "change_summary")?.changes;
       const counts = { add: summary?.add ?? 0, change: summary?.change ?? 0, remove: summary?.remove ?? 0 };
       const resources = events
-        .filter((e) => e.type === "planned_change" && e.change)
+        // A refresh-only plan reports what drifted; a normal plan what it would change (it may
+        // also report drift of computed attributes, which is not a change to make).
+        .filter((e) => e.type === (opts.refreshOnly ? "resource_drift" : "planned_change") && e.change)
         .map((e) => ({ address: e.change?.resource.addr ?? "", action: e.change?.action ?? "" }))
         .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
       return { ...counts, hasChanges: counts.add + counts.change + counts.remove > 0, resources };

@@ -90,7 +90,8 @@ describe("a stack applied through tofu on the local Docker engine", () => {
     const tofu = createTofu({ workDir, toolchain, onEvent: (e) => events.push(e) });
     await tofu.init();
     const plan = await tofu.plan();
-    expect(plan).toEqual({ add: 3, change: 0, remove: 0, hasChanges: true });
+    expect(plan).toMatchObject({ add: 3, change: 0, remove: 0, hasChanges: true });
+    expect(plan.resources.map((r) => `${r.action} ${r.address}`)).toEqual(["create docker_container.web", "create docker_network.network", "create docker_volume.data"]);
 
     await tofu.apply();
     // apply's -json stream reports each resource as it completes: that is the UI's progress.

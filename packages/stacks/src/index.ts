@@ -1,0 +1,8 @@
+export * from "./provisioner/progress.ts";
+export * from "./provisioner/provisioner.ts";
+export * from "./provisioner/run-lock.ts";
+export { synthStack } from "./synth.ts";
+export { DockerTenantStack } from "./tenant/docker/tenant-stack.ts";
+export * from "./tenant/options.ts";
+export * from "./tofu.ts";
+export * from "./toolchain.ts";

@@ -1,0 +1,196 @@
+// The provisioner: a tenant's desired state and deployment become running infrastructure. Each
+// run validates its input (nothing is synthesized from bad input), takes the tenant's run lock,
+// synthesizes the tenant stack into terraform-state/<slug>/, and runs tofu there — plan (a
+// summary by resource), apply (typed progress from tofu's event stream), destroy, drift (a
+// refresh-only plan). After an apply that changed the tenant's Asterisk files, only the modules
+// of the changed files are reloaded through ARI; a destroy removes the tenant's Asterisk folder,
+// reloads, and removes its working directory.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { MODULE_OF_FILE, type TAsteriskControl } from "@dsai/asterisk";
+import { ZSlugSchema } from "@dsai/contracts";
+import type { App } from "cdktf";
+import { z } from "zod";
+import { synthStack } from "../synth.ts";
+import { DockerTenantStack } from "../tenant/docker/tenant-stack.ts";
+import { parseTenantStackOptions, type TTenantStackOptions } from "../tenant/options.ts";
+import { createTofu, type TPlanSummary } from "../tofu.ts";
+import type { TToolchainResolved } from "../toolchain.ts";
+import { progressTracker, type TProvisionEvent } from "./progress.ts";
+import { acquireRunLock } from "./run-lock.ts";
+
+/** What a destroy needs after the input is gone: kept beside the state. */
+const FACTS_FILE = "dsai-tenant.json";
+const ZFactsSchema = z.object({ slug: ZSlugSchema, asteriskConfDir: z.string() });
+
+export type TProvisionerOptions = {
+  /** Parent of the tenants' working directories (the repository's terraform-state/). */
+  stateRoot: string;
+  toolchain: TToolchainResolved;
+  /** The shared Asterisk's control (ARI): reloads after changed files. Without it, nothing is reloaded. */
+  asterisk?: TAsteriskControl;
+  /** Environment of the providers (DOCKER_HOST, KUBECONFIG). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+};
+
+export type TRunOptions = { onEvent?: (event: TProvisionEvent) => void };
+export type TApplyResult = { plan: TPlanSummary; reloaded: string[]; outputs: Record<string, unknown> };
+
+const FILES = Object.keys(MODULE_OF_FILE) as (keyof typeof MODULE_OF_FILE)[];
+
+export function createProvisioner(o: TProvisionerOptions) {
+  // One run per tenant within this process too (the lock file covers other processes).
+  const running = new Map<string, Promise<unknown>>();
+  const workDirOf = (slug: string) => join(o.stateRoot, ZSlugSchema.parse(slug));
+  const tofuFor = (slug: string, emit?: (e: TProvisionEvent) => void, total = 0) =>
+    createTofu({
+      workDir: workDirOf(slug),
+      toolchain: o.toolchain,
+      env: o.env,
+      timeoutMs: o.timeoutMs,
+      onEvent: emit ? progressTracker(total, emit) : undefined,
+    });
+
+  async function exclusive<T>(slug: string, action: string, fn: () => Promise<T>): Promise<T> {
+    const previous = running.get(slug);
+    const next = (async () => {
+      await previous?.catch(() => {});
+      const lock = acquireRunLock(workDirOf(slug), slug, action);
+      try {
+        return await fn();
+      } finally {
+        lock.release();
+      }
+    })();
+    running.set(slug, next);
+    try {
+      return await next;
+    } finally {
+      if (running.get(slug) === next) running.delete(slug);
+    }
+  }
+
+  function synth(options: TTenantStackOptions): void {
+    const { slug } = options.desiredState;
+    const workDir = workDirOf(slug);
+    synthStack(workDir, (app: App) => new DockerTenantStack(app, `tenant-${slug}`, options));
+    writeFileSync(join(workDir, FACTS_FILE), JSON.stringify({ slug, asteriskConfDir: options.deployment.asteriskConfDir }), {
+      mode: 0o600,
+    });
+  }
+
+  async function prepare(input: unknown, emit: (e: TProvisionEvent) => void) {
+    const options = parseTenantStackOptions(input);
+    const { slug } = options.desiredState;
+    emit({ type: "phase", phase: "synth" });
+    synth(options);
+    if (!existsSync(join(workDirOf(slug), ".terraform"))) {
+      emit({ type: "phase", phase: "init" });
+      await tofuFor(slug).init();
+    }
+    return options;
+  }
+
+  const tenantFiles = (asteriskConfDir: string, slug: string) =>
+    Object.fromEntries(
+      FILES.map((f) => {
+        const file = join(asteriskConfDir, "tenants", slug, f);
+        return [f, existsSync(file) ? readFileSync(file, "utf8") : undefined];
+      }),
+    ) as Record<(typeof FILES)[number], string | undefined>;
+
+  async function reload(files: (typeof FILES)[number][], emit: (e: TProvisionEvent) => void): Promise<string[]> {
+    if (!o.asterisk || files.length === 0) return [];
+    emit({ type: "phase", phase: "reload" });
+    const modules = [...new Set(files.map((f) => MODULE_OF_FILE[f]))];
+    for (const module of modules) await o.asterisk.reloadModule(module);
+    emit({ type: "reloaded", modules });
+    return modules;
+  }
+
+  return {
+    workDirOf,
+
+    /** Tenants that have a working directory (provisioned, or a run left one). */
+    list(): string[] {
+      if (!existsSync(o.stateRoot)) return [];
+      return readdirSync(o.stateRoot)
+        .filter((d) => ZSlugSchema.safeParse(d).success && existsSync(join(o.stateRoot, d, FACTS_FILE)))
+        .sort();
+    },
+
+    /** Synthesizes only (validation and the stack's JSON), for inspection. */
+    synth(input: unknown): { workDir: string } {
+      const options = parseTenantStackOptions(input);
+      synth(options);
+      return { workDir: workDirOf(options.desiredState.slug) };
+    },
+
+    async plan(input: unknown, run: TRunOptions = {}): Promise<TPlanSummary> {
+      const emit = run.onEvent ?? (() => {});
+      const slug = parseTenantStackOptions(input).desiredState.slug;
+      return exclusive(slug, "plan", async () => {
+        await prepare(input, emit);
+        emit({ type: "phase", phase: "plan" });
+        return tofuFor(slug, emit).plan();
+      });
+    },
+
+    async apply(input: unknown, run: TRunOptions = {}): Promise<TApplyResult> {
+      const emit = run.onEvent ?? (() => {});
+      const slug = parseTenantStackOptions(input).desiredState.slug;
+      return exclusive(slug, "apply", async () => {
+        const options = await prepare(input, emit);
+        const before = tenantFiles(options.deployment.asteriskConfDir, slug);
+        emit({ type: "phase", phase: "plan" });
+        const plan = await tofuFor(slug, emit).plan();
+        const tofu = tofuFor(slug, emit, plan.resources.length);
+        if (plan.hasChanges) {
+          emit({ type: "phase", phase: "apply" });
+          await tofu.apply();
+        }
+        const after = tenantFiles(options.deployment.asteriskConfDir, slug);
+        const reloaded = await reload(
+          FILES.filter((f) => before[f] !== after[f]),
+          emit,
+        );
+        const outputs = await tofu.output();
+        emit({ type: "phase", phase: "done" });
+        return { plan, reloaded, outputs };
+      });
+    },
+
+    /** Changes made outside tofu since the last apply (a refresh-only plan). */
+    async drift(input: unknown, run: TRunOptions = {}): Promise<TPlanSummary> {
+      const emit = run.onEvent ?? (() => {});
+      const slug = parseTenantStackOptions(input).desiredState.slug;
+      return exclusive(slug, "drift", async () => {
+        await prepare(input, emit);
+        emit({ type: "phase", phase: "plan" });
+        return tofuFor(slug, emit).plan({ refreshOnly: true });
+      });
+    },
+
+    /** Destroys what the last apply created (from the working directory's own config and state). */
+    async destroy(slug: string, run: TRunOptions = {}): Promise<{ reloaded: string[] }> {
+      const emit = run.onEvent ?? (() => {});
+      const workDir = workDirOf(slug);
+      if (!existsSync(join(workDir, FACTS_FILE))) return { reloaded: [] }; // nothing was ever applied
+      return exclusive(slug, "destroy", async () => {
+        const facts = ZFactsSchema.parse(JSON.parse(readFileSync(join(workDir, FACTS_FILE), "utf8")));
+        if (!existsSync(join(workDir, ".terraform"))) await tofuFor(slug).init();
+        const plan = await tofuFor(slug).plan({ destroy: true });
+        emit({ type: "phase", phase: "destroy" });
+        await tofuFor(slug, emit, plan.resources.length).destroy();
+        rmSync(join(facts.asteriskConfDir, "tenants", slug), { recursive: true, force: true });
+        const reloaded = await reload(FILES, emit);
+        // The lock file lives in the working directory: removed with it (release is then a no-op).
+        rmSync(workDir, { recursive: true, force: true });
+        emit({ type: "phase", phase: "done" });
+        return { reloaded };
+      });
+    },
+  };
+}
+export type TProvisioner = ReturnType<typeof createProvisioner>;
