@@ -91,7 +91,11 @@ describe("a stack applied through tofu on the local Docker engine", () => {
     await tofu.init();
     const plan = await tofu.plan();
     expect(plan).toMatchObject({ add: 3, change: 0, remove: 0, hasChanges: true });
-    expect(plan.resources.map((r) => `${r.action} ${r.address}`)).toEqual(["create docker_container.web", "create docker_network.network", "create docker_volume.data"]);
+    expect(plan.resources.map((r) => `${r.action} ${r.address}`)).toEqual([
+      "create docker_container.web",
+      "create docker_network.network",
+      "create docker_volume.data",
+    ]);
 
     await tofu.apply();
     // apply's -json stream reports each resource as it completes: that is the UI's progress.
