@@ -112,6 +112,25 @@ export async function buildPostgresImage(log: (line: string) => void = () => {})
   return name;
 }
 
+/** Traefik (packages/stacks/images/traefik) around the binary set-up built from the Go module proxy. */
+export async function buildTraefikImage(traefikBin: string, log: (line: string) => void = () => {}): Promise<string> {
+  const context = join(OUT, "traefik");
+  rmSync(context, { recursive: true, force: true });
+  mkdirSync(context, { recursive: true });
+  cpSync(traefikBin, join(context, "traefik"));
+  cpSync(join(ROOT, "packages", "stacks", "images", "traefik", "Dockerfile"), join(context, "Dockerfile"));
+  const { debianBase } = baseImageNames();
+  const name = `dsai/traefik:${contentTag(context, debianBase)}`;
+  if (!(await imageExists(name))) {
+    log(`building ${name} ...`);
+    await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
+    log(`built ${name}`);
+  }
+  rmSync(context, { recursive: true, force: true });
+  recordImages({ traefik: name });
+  return name;
+}
+
 /**
  * The shared Asterisk's image from a prebuilt Asterisk folder (`asterisk-<version>/` as `make
  * install` laid it out): Debian base, runtime libraries, Debian's core sounds. Tagged by content.

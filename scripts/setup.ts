@@ -1,6 +1,6 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
-import { buildPostgresImage } from "./images.ts";
+import { buildPostgresImage, buildTraefikImage } from "./images.ts";
 import { ensureAsteriskImage, ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
 import { ensureDockerEngine } from "./setup/docker-engine.ts";
@@ -26,12 +26,17 @@ async function main(): Promise<void> {
     ),
   );
   await step("Docker engine", () => ensureDockerEngine(config));
-  await step("OpenTofu and providers (offline mirror)", () => ensureToolchain(config));
+  const toolchain = await step("OpenTofu, providers (offline mirror) and Traefik", () => ensureToolchain(config));
   await step("base images", () => ensureBaseImages(config));
   await step("Prisma clients", () => ensurePrismaClients(config));
   const asterisk = await step("Asterisk for the tests", () => ensureTestAsterisk(config));
   await step("Asterisk image", () => ensureAsteriskImage(config, asterisk));
   await step("tenant Postgres image", () => buildPostgresImage(note));
+  await step("Traefik image", async () => {
+    const bin = toolchain.services.traefik;
+    if (!bin) throw new Error("no Traefik binary in the resolved toolchain");
+    return buildTraefikImage(bin, note);
+  });
   process.stdout.write(`setup: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (cache: ${config.cacheDir})\n`);
 }
 

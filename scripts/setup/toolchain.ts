@@ -43,6 +43,10 @@ async function goBuild(config: TSetupConfig, goModule: string, pkg: string, ldfl
   await ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command === "go"));
   mkdirSync(join(target, ".."), { recursive: true });
   const tmp = `${target}.building-${process.pid}`;
+  // A Go build of a large module is silent for minutes: say it is alive, and how long it took.
+  const started = performance.now();
+  const elapsed = () => `${Math.round((performance.now() - started) / 1000)} s`;
+  const alive = setInterval(() => note(`  still building ${pkg} (${elapsed()})`), 30_000);
   try {
     await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp, pkg], {
       cwd: join(config.repoRoot, goModule),
@@ -50,9 +54,25 @@ async function goBuild(config: TSetupConfig, goModule: string, pkg: string, ldfl
       env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
     });
     renameSync(tmp, target);
+    note(`  built ${pkg} in ${elapsed()}`);
   } finally {
+    clearInterval(alive);
     rmSync(tmp, { force: true });
   }
+}
+
+/** Binaries the platform runs in its own images (Traefik), built like the providers. */
+async function ensureServices(config: TSetupConfig): Promise<Record<string, string>> {
+  const built: Record<string, string> = {};
+  for (const s of toolchain.services) {
+    const bin = join(config.cacheDir, "toolchain", s.name, s.version, s.name);
+    if (!existsSync(bin)) {
+      note(`building ${s.name} ${s.version} with go build (first run only; about ${s.minutes} minutes on 2 cores)`);
+      await goBuild(config, s.goModule, s.package, s.ldflags, bin);
+    }
+    built[s.name] = bin;
+  }
+  return built;
 }
 
 async function resolveTofu(config: TSetupConfig): Promise<{ bin: string; kind: "tofu" | "terraform"; version: string }> {
@@ -152,6 +172,7 @@ export async function ensureToolchain(config: TSetupConfig): Promise<TToolchainR
   const tofu = await resolveTofu(config);
   note(`using ${tofu.kind} ${tofu.version} (${tofu.bin})`);
   const mirror = await ensureProviderMirror(config);
+  const services = await ensureServices(config);
   const resolved: TToolchainResolved = {
     tofuBin: tofu.bin,
     kind: tofu.kind,
@@ -159,6 +180,7 @@ export async function ensureToolchain(config: TSetupConfig): Promise<TToolchainR
     cliConfigFile: writeCliConfig(base, mirror),
     pluginMirror: mirror,
     providers: Object.fromEntries(toolchain.providers.map((p) => [p.name, { source: p.source, version: p.version }])),
+    services,
   };
   writeFileSync(join(base, "resolved.json"), `${JSON.stringify(resolved, null, 2)}\n`);
   return resolved;

@@ -12,6 +12,8 @@ export const ZToolchainResolvedSchema = z.object({
   cliConfigFile: z.string().min(1),
   pluginMirror: z.string().min(1),
   providers: z.record(z.string(), z.object({ source: z.string(), version: z.string() })),
+  /** Built binaries of the platform's services (traefik) by name. */
+  services: z.record(z.string(), z.string()).default({}),
 });
 export type TToolchainResolved = z.infer<typeof ZToolchainResolvedSchema>;
 

@@ -1,0 +1,84 @@
+// The local platform on Docker: the shared networks (the Asterisk network the tenant cores and
+// the shared Asterisk share; Traefik's), Traefik routing <slug>.<domain> to tenant cores from
+// their labels, and the shared Asterisk with its configuration directory (written by this stack,
+// tenants' folders written by theirs). Ports are published on 127.0.0.1 only.
+import { Container } from "@cdktf/provider-docker/lib/container/index.js";
+import { Network } from "@cdktf/provider-docker/lib/network/index.js";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider/index.js";
+import { type App, TerraformOutput, TerraformStack } from "cdktf";
+import { pinProviders } from "../pin-providers.ts";
+import { PlatformAsteriskConfig } from "./asterisk-config.ts";
+import { platformObjectNames, ZPlatformStackOptionsSchema } from "./options.ts";
+
+export class PlatformStack extends TerraformStack {
+  constructor(scope: App, id: string, input: unknown) {
+    const o = ZPlatformStackOptionsSchema.parse(input);
+    super(scope, id);
+    new DockerProvider(this, "docker", {});
+    new LocalProvider(this, "local", {});
+    pinProviders(this, ["docker", "local"]);
+    const names = platformObjectNames(o.name);
+    const labels = [{ label: "dsai.platform", value: o.name }];
+    // No masquerading: nothing on these networks reaches off the machine unless an operator
+    // opts in (real SIP trunks need it; see the README).
+    const bridge = { "com.docker.network.bridge.enable_ip_masquerade": "false" };
+
+    const asteriskNetwork = new Network(this, "asterisk-network", {
+      name: names.asteriskNetwork,
+      driver: "bridge",
+      options: bridge,
+      ipamConfig: [{ subnet: o.asteriskNetwork.subnet }],
+      labels,
+    });
+    const traefikNetwork = new Network(this, "traefik-network", { name: names.traefikNetwork, driver: "bridge", options: bridge, labels });
+
+    new Container(this, "traefik", {
+      name: names.traefik,
+      image: o.images.traefik,
+      command: [
+        "--providers.docker=true",
+        "--providers.docker.exposedbydefault=false",
+        `--providers.docker.network=${names.traefikNetwork}`,
+        "--entrypoints.web.address=:80",
+        "--ping=true",
+        "--ping.entrypoint=web",
+      ],
+      volumes: [{ hostPath: o.dockerSocket, containerPath: "/var/run/docker.sock", readOnly: true }],
+      networksAdvanced: [{ name: traefikNetwork.name }],
+      ports: [{ internal: 80, external: o.ports.http, ip: "127.0.0.1" }],
+      restart: "unless-stopped",
+      memory: 256,
+      memorySwap: 256,
+      labels,
+    });
+
+    const config = new PlatformAsteriskConfig(this, "asterisk-config", {
+      dir: o.asteriskConfDir,
+      bindAddress: o.asteriskNetwork.asteriskAddress,
+      ari: o.ari,
+    });
+    new Container(this, "asterisk", {
+      name: names.asterisk,
+      image: o.images.asterisk,
+      // Group 0 reads the configuration (files 0640 root:root); the process stays unprivileged.
+      groupAdd: ["0"],
+      volumes: [{ hostPath: o.asteriskConfDir, containerPath: "/etc/asterisk", readOnly: true }],
+      networksAdvanced: [{ name: asteriskNetwork.name, ipv4Address: o.asteriskNetwork.asteriskAddress }],
+      ports: [
+        { internal: 5060, external: o.ports.sip, ip: "127.0.0.1", protocol: "udp" },
+        { internal: 8088, external: o.ports.ari, ip: "127.0.0.1" },
+      ],
+      restart: "unless-stopped",
+      memory: 512,
+      memorySwap: 512,
+      labels,
+      dependsOn: config.resources,
+    });
+
+    new TerraformOutput(this, "asterisk_network", { value: names.asteriskNetwork });
+    new TerraformOutput(this, "traefik_network", { value: names.traefikNetwork });
+    new TerraformOutput(this, "ari_url", { value: `http://127.0.0.1:${o.ports.ari}` });
+    new TerraformOutput(this, "http_url", { value: `http://127.0.0.1:${o.ports.http}` });
+  }
+}
