@@ -41,6 +41,9 @@ async function buildApp(app: "core" | "providers", log: (line: string) => void):
   rmSync(context, { recursive: true, force: true });
   mkdirSync(context, { recursive: true });
   await build({
+    // Paths in the bundle are relative to this directory: fixed to the repository, so the same
+    // code gives the same bundle (and image tag) whichever directory the build runs from.
+    absWorkingDir: ROOT,
     entryPoints: [join(ROOT, "apps", app, "src", "main.ts")],
     outfile: join(context, "main.mjs"),
     bundle: true,

@@ -19,7 +19,7 @@ import { createProvisioner } from "../src/provisioner/provisioner.ts";
 import { synthStack } from "../src/synth.ts";
 import { createTofu } from "../src/tofu.ts";
 import { loadToolchain } from "../src/toolchain.ts";
-import { sampleDeployment, sampleDesiredState } from "./samples.ts";
+import { sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
 
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", ".build", "images.json"), "utf8")) as Record<
   string,

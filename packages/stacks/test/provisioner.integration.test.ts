@@ -19,7 +19,7 @@ import { createProvisioner, type TProvisioner } from "../src/provisioner/provisi
 import { RUN_LOCK_FILE, TenantBusyError } from "../src/provisioner/run-lock.ts";
 import { TenantStackInputError } from "../src/tenant/options.ts";
 import { loadToolchain } from "../src/toolchain.ts";
-import { sampleDeployment, sampleDesiredState } from "./samples.ts";
+import { sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
 
 const install = asteriskForTests();
 const scratch = mkdtempSync(join(tmpdir(), "dsai-provisioner-"));

@@ -17,7 +17,7 @@ import { synthStack } from "../src/synth.ts";
 import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
 import { createTofu } from "../src/tofu.ts";
 import { loadToolchain } from "../src/toolchain.ts";
-import { sampleDeployment } from "./samples.ts";
+import { sampleDeployment } from "../testing/samples.ts";
 
 const run = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const lines = (text: string) => text.split("\n").filter(Boolean);

@@ -4,7 +4,7 @@ import { type App, Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
 import { TenantStackInputError } from "../src/tenant/options.ts";
-import { PROFILES, sampleDeployment, sampleDesiredState } from "./samples.ts";
+import { PROFILES, sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
 
 type TSynth = { resource: Record<string, Record<string, Record<string, unknown>>>; output: Record<string, { value: unknown }> };
 
