@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     ),
   );
   await step("Docker engine", () => ensureDockerEngine(config));
-  const toolchain = await step("OpenTofu, providers (offline mirror) and Traefik", () => ensureToolchain(config));
+  const toolchain = await step("OpenTofu, providers (offline mirror), Traefik and the Kubernetes test binaries", () =>
+    ensureToolchain(config),
+  );
   await step("base images", () => ensureBaseImages(config));
   await step("Prisma clients", () => ensurePrismaClients(config));
   const asterisk = await step("Asterisk for the tests", () => ensureTestAsterisk(config));

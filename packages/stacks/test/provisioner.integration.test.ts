@@ -143,6 +143,24 @@ describe.skipIf(!install)("the provisioner", () => {
     expect(cli(["frobnicate"]).status).toBe(2);
   }, 120_000);
 
+  it("leaves nothing behind after 20 create/destroy cycles", async () => {
+    const cycler = createProvisioner({ stateRoot, toolchain: loadToolchain() });
+    const other = `${slug}c`;
+    const state = () => ({ ...input(), desiredState: { ...input().desiredState, slug: other } });
+    for (let cycle = 0; cycle < 20; cycle++) {
+      await cycler.apply(state());
+      await cycler.destroy(other);
+    }
+    const left = ["network", "volume"].flatMap((kind) =>
+      execFileSync("docker", [kind, "ls", "--filter", `label=dsai.tenant=${other}`, "--quiet"], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean),
+    );
+    expect(left).toEqual([]);
+    expect(existsSync(join(asterisk.confDir, "tenants", other))).toBe(false);
+    expect(existsSync(cycler.workDirOf(other))).toBe(false);
+  }, 600_000);
+
   it("destroys a tenant: its Docker objects, its Asterisk folder (reloaded) and its working directory go", async () => {
     const destroyed = await provisioner.destroy(slug);
     expect(destroyed.reloaded).toEqual(["res_pjsip.so", "pbx_config.so"]);

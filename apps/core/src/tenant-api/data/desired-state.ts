@@ -21,6 +21,7 @@ import { agentView } from "./agents.ts";
 import { DataError } from "./errors.ts";
 import { profileRuntime } from "./provider-profiles.ts";
 import { getStatus } from "./tenant.ts";
+import { trunkOfRow } from "./trunks.ts";
 
 const ZDesiredTrunk = trunkSchema(ZSealedSecretSchema);
 const ZDesiredPhone = phoneSchema(ZSealedSecretSchema);
@@ -90,20 +91,7 @@ export async function readDesiredState(db: PrismaClient, slug: string | undefine
   );
   const trunks = checkRows(
     "sip_trunk",
-    trunkRows.map((t) => ({
-      key: t.name,
-      value: {
-        id: t.name,
-        mode: t.mode,
-        host: t.host,
-        port: t.port,
-        transport: t.transport,
-        username: t.username ?? undefined,
-        password: t.passwordCiphertext ?? undefined,
-        match: t.match,
-        codecs: t.codecs,
-      },
-    })),
+    trunkRows.map((t) => ({ key: t.name, value: trunkOfRow(t) })),
     ZDesiredTrunk,
     rejected,
   );

@@ -14,18 +14,26 @@ export const ZCreateTrunkInput = trunkSchema(ZSecretSchema).superRefine((trunk, 
 });
 export const ZTrunkKey = z.strictObject({ id: ZObjectIdSchema });
 
-const trunkView = (t: SipTrunk) => ({
-  id: t.name,
-  mode: t.mode,
-  host: t.host,
-  port: t.port,
-  transport: t.transport,
-  username: t.username ?? undefined,
-  hasPassword: t.passwordCiphertext !== null,
-  match: t.match,
-  codecs: t.codecs,
-  createdAt: t.createdAt,
-});
+/** A trunk row in the contract's shape, its password still sealed (the desired state's trunk). */
+export function trunkOfRow(t: SipTrunk) {
+  return {
+    id: t.name,
+    mode: t.mode,
+    host: t.host,
+    port: t.port,
+    transport: t.transport,
+    username: t.username ?? undefined,
+    password: t.passwordCiphertext ?? undefined,
+    match: t.match,
+    codecs: t.codecs,
+  };
+}
+
+/** What the API shows: never the password, only whether there is one. */
+const trunkView = (t: SipTrunk) => {
+  const { password, ...trunk } = trunkOfRow(t);
+  return { ...trunk, hasPassword: password !== undefined, createdAt: t.createdAt };
+};
 
 export async function listTrunks(db: PrismaClient) {
   return (await db.sipTrunk.findMany({ orderBy: { name: "asc" } })).map(trunkView);

@@ -1,0 +1,120 @@
+// The Kubernetes tenant stack against a real Kubernetes API server (etcd + kube-apiserver +
+// kube-controller-manager built by set-up, on 127.0.0.1): every object is accepted by the API's
+// own validation and read back with the intended spec; a second plan changes nothing; suspended,
+// every workload is at zero replicas and the claim template is kept; destroyed, the namespace
+// goes. No kubelet runs here, so rollouts are not awaited (in these tests only).
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { App } from "cdktf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { synthStack } from "../src/synth.ts";
+import { KubernetesTenantStack } from "../src/tenant/kubernetes/tenant-stack.ts";
+import { createTofu } from "../src/tofu.ts";
+import { loadToolchain } from "../src/toolchain.ts";
+import { startKubeApi, type TKubeApi } from "../testing/kube-api.ts";
+import { PROFILES, sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
+
+const toolchain = loadToolchain();
+const bins = {
+  etcd: toolchain.services.etcd,
+  apiserver: toolchain.services["kube-apiserver"],
+  controllerManager: toolchain.services["kube-controller-manager"],
+};
+const available = Boolean(bins.etcd && bins.apiserver && bins.controllerManager);
+if (!available)
+  process.stderr.write("Kubernetes API tests skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
+
+describe.skipIf(!available)("the Kubernetes tenant stack on a real API server", () => {
+  let api: TKubeApi;
+  const workDir = mkdtempSync(join(tmpdir(), "dsai-k8s-stack-"));
+  const tofu = createTofu({ workDir, toolchain, timeoutMs: 5 * 60_000 });
+  const apply = async (status: "active" | "suspended") => {
+    synthStack(
+      workDir,
+      (app: App) =>
+        new KubernetesTenantStack(
+          app,
+          "tenant-acme",
+          { desiredState: sampleDesiredState("acme", { status }), deployment: sampleDeployment({ asteriskConfDir: "/srv/asterisk" }) },
+          { host: api.host, token: api.token, insecure: true, waitForRollout: false },
+        ),
+    );
+    if (!existsSync(join(workDir, ".terraform"))) await tofu.init();
+    const plan = await tofu.plan();
+    if (plan.hasChanges) await tofu.apply();
+    return plan;
+  };
+  const get = async (path: string) => {
+    const res = await api.call("GET", path);
+    expect(res.status, `${path}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(200);
+    return res.body as { items?: { metadata: { name: string } }[]; spec?: Record<string, unknown>; data?: Record<string, string> };
+  };
+  const names = (list: { items?: { metadata: { name: string } }[] }) => (list.items ?? []).map((i) => i.metadata.name).sort();
+
+  beforeAll(async () => {
+    api = await startKubeApi(bins as { etcd: string; apiserver: string; controllerManager: string });
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("applies a tenant whose every object the API accepts and returns with the intended spec", async () => {
+    await apply("active");
+    expect((await get("/api/v1/namespaces/dsai-acme")).spec).toBeDefined();
+    expect(names(await get("/apis/networking.k8s.io/v1/namespaces/dsai-acme/networkpolicies"))).toEqual([
+      "core",
+      "db",
+      "default-deny",
+      "providers",
+    ]);
+    expect(names(await get("/api/v1/namespaces/dsai-acme/resourcequotas"))).toEqual(["tenant-quota"]);
+    expect(names(await get("/api/v1/namespaces/dsai-acme/limitranges"))).toEqual(["tenant-limits"]);
+    expect(names(await get("/apis/apps/v1/namespaces/dsai-acme/deployments"))).toEqual(
+      ["core", `prov-${PROFILES.asr}`, `prov-${PROFILES.llm}`].sort(),
+    );
+    expect(names(await get("/api/v1/namespaces/dsai-acme/services"))).toEqual(
+      ["core", "db", `prov-${PROFILES.asr}`, `prov-${PROFILES.llm}`].sort(),
+    );
+    const db = await get("/apis/apps/v1/namespaces/dsai-acme/statefulsets/db");
+    expect(db.spec).toMatchObject({ replicas: 1, serviceName: "db", volumeClaimTemplates: [{ metadata: { name: "data" } }] });
+    const ingress = await get("/apis/networking.k8s.io/v1/namespaces/dsai-acme/ingresses/core");
+    expect(ingress.spec).toMatchObject({ ingressClassName: "traefik", rules: [{ host: "acme.dsai.localhost" }] });
+    const files = await get("/api/v1/namespaces/dsai-acme/secrets/asterisk-files");
+    // Stored as generated: the dialplan's variables went through Terraform untouched.
+    expect(Buffer.from(files.data?.["extensions.conf"] ?? "", "base64").toString()).toMatch(
+      /Dial\(AudioSocket\/core-acme:9092\/\$\{DSAI_CALL\}\/c\(slin\),,g\)/,
+    );
+    const deny = await get("/apis/networking.k8s.io/v1/namespaces/dsai-acme/networkpolicies/default-deny");
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  }, 300_000);
+
+  it("plans no change when applied again", async () => {
+    expect((await apply("active")).hasChanges).toBe(false);
+  }, 120_000);
+
+  it("suspends to zero replicas, keeping the Postgres claim template", async () => {
+    await apply("suspended");
+    const deployments = (await get("/apis/apps/v1/namespaces/dsai-acme/deployments")) as unknown as {
+      items: { spec: { replicas: number } }[];
+    };
+    expect(deployments.items.map((d) => d.spec.replicas)).toEqual([0, 0, 0]);
+    expect((await get("/apis/apps/v1/namespaces/dsai-acme/statefulsets/db")).spec).toMatchObject({
+      replicas: 0,
+      volumeClaimTemplates: [{ metadata: { name: "data" } }],
+    });
+  }, 120_000);
+
+  it("destroys the tenant: its namespace goes", async () => {
+    await tofu.destroy();
+    const deadline = Date.now() + 60_000;
+    let status = 200;
+    while (Date.now() < deadline && status !== 404) {
+      status = (await api.call("GET", "/api/v1/namespaces/dsai-acme")).status;
+      if (status !== 404) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(status).toBe(404);
+  }, 120_000);
+});
