@@ -1,5 +1,5 @@
 // `npm run stacks -- <list|synth|plan|apply|destroy|drift> --tenant <slug> [--file tenant.json]
-// [--target docker] [--json]`: the provisioner for operators. tenant.json holds what the platform
+// [--target docker|kubernetes] [--json]`: the provisioner for operators. tenant.json holds what the platform
 // passes: { "desiredState": ..., "deployment": ... }. People get a plan summary and a progress
 // bar; --json prints one JSON object per event and one for the result.
 // Exit codes: 0 done; 1 the run failed (tofu's diagnostics are printed); 2 bad usage or input.
@@ -16,10 +16,12 @@ import type { TPlanSummary } from "./tofu.ts";
 import { loadToolchain } from "./toolchain.ts";
 
 const COMMANDS = ["list", "synth", "plan", "apply", "destroy", "drift"] as const;
-const USAGE = `usage: npm run stacks -- <${COMMANDS.join("|")}> --tenant <slug> [--file tenant.json] [--target docker] [--json]`;
+const USAGE = `usage: npm run stacks -- <${COMMANDS.join("|")}> --tenant <slug> [--file tenant.json] [--target docker|kubernetes] [--json]`;
 
 const ZEnvSchema = z.object({
   DSAI_STATE_DIR: z.string().min(1).optional(),
+  /** The cluster of --target kubernetes. */
+  KUBECONFIG: z.string().min(1).optional(),
   /** The shared Asterisk's ARI, to reload changed tenant files; without it nothing is reloaded. */
   DSAI_ARI_URL: z.url().optional(),
   DSAI_ARI_USER: z.string().min(1).optional(),
@@ -41,14 +43,14 @@ function parse(argv: string[]) {
   });
   const command = positionals[0] as (typeof COMMANDS)[number] | undefined;
   if (!command || !COMMANDS.includes(command) || positionals.length > 1) throw new UsageError(USAGE);
-  // The Kubernetes target is synthesized by a later stack; refuse it clearly rather than half-run.
-  if (values.target !== "docker") throw new UsageError(`--target ${values.target}: only the docker target is available in this version`);
+  if (values.target !== "docker" && values.target !== "kubernetes")
+    throw new UsageError(`--target ${values.target}: docker or kubernetes\n${USAGE}`);
   if (command !== "list") {
     if (!values.tenant || !ZSlugSchema.safeParse(values.tenant).success)
       throw new UsageError(`--tenant <slug> is required (a DNS label)\n${USAGE}`);
     if (command !== "destroy" && !values.file) throw new UsageError(`--file tenant.json is required for ${command}\n${USAGE}`);
   }
-  return { command, tenant: values.tenant ?? "", file: values.file, json: values.json };
+  return { command, tenant: values.tenant ?? "", file: values.file, json: values.json, target: values.target as "docker" | "kubernetes" };
 }
 
 function readInput(file: string, slug: string): unknown {
@@ -80,7 +82,10 @@ async function main(): Promise<number> {
   if (env.DSAI_ARI_URL && env.DSAI_ARI_USER && env.DSAI_ARI_PASSWORD) {
     control = await createAsteriskControl({ url: env.DSAI_ARI_URL, user: env.DSAI_ARI_USER, password: env.DSAI_ARI_PASSWORD, attempts: 3 });
   }
+  if (args.target === "kubernetes" && !env.KUBECONFIG)
+    throw new UsageError("--target kubernetes needs KUBECONFIG naming the cluster's kubeconfig file");
   const provisioner = createProvisioner({
+    target: args.target === "kubernetes" ? { kind: "kubernetes", cluster: { configPath: env.KUBECONFIG as string } } : { kind: "docker" },
     stateRoot: env.DSAI_STATE_DIR ?? join(import.meta.dirname, "..", "..", "..", "terraform-state"),
     toolchain: loadToolchain(),
     ...(control && { asterisk: control }),

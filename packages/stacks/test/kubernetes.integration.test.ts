@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProvisioner } from "../src/provisioner/provisioner.ts";
 import { synthStack } from "../src/synth.ts";
 import { KubernetesTenantStack } from "../src/tenant/kubernetes/tenant-stack.ts";
 import { createTofu } from "../src/tofu.ts";
@@ -106,6 +107,24 @@ describe.skipIf(!available)("the Kubernetes tenant stack on a real API server", 
       volumeClaimTemplates: [{ metadata: { name: "data" } }],
     });
   }, 120_000);
+
+  it("is what the provisioner applies and destroys with the kubernetes target", async () => {
+    const provisioner = createProvisioner({
+      stateRoot: join(workDir, "tenants"),
+      toolchain,
+      target: { kind: "kubernetes", cluster: { host: api.host, token: api.token, insecure: true, waitForRollout: false } },
+    });
+    const input = {
+      desiredState: sampleDesiredState("globex"),
+      deployment: sampleDeployment({ asteriskConfDir: join(workDir, "asterisk") }),
+    };
+    const result = await provisioner.apply(input);
+    expect(result.outputs).toMatchObject({ tenant_namespace: "dsai-globex", tenant_host: "globex.dsai.localhost" });
+    expect(names(await get("/apis/apps/v1/namespaces/dsai-globex/deployments"))).toContain("core");
+    expect((await provisioner.plan(input)).hasChanges).toBe(false);
+    await provisioner.destroy("globex");
+    expect(existsSync(provisioner.workDirOf("globex"))).toBe(false);
+  }, 300_000);
 
   it("destroys the tenant: its namespace goes", async () => {
     await tofu.destroy();

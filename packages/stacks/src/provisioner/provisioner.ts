@@ -13,6 +13,7 @@ import type { App } from "cdktf";
 import { z } from "zod";
 import { synthStack } from "../synth.ts";
 import { DockerTenantStack } from "../tenant/docker/tenant-stack.ts";
+import { KubernetesTenantStack, type TKubernetesTarget } from "../tenant/kubernetes/tenant-stack.ts";
 import { parseTenantStackOptions, type TTenantStackOptions } from "../tenant/options.ts";
 import { createTofu, type TPlanSummary } from "../tofu.ts";
 import type { TToolchainResolved } from "../toolchain.ts";
@@ -29,6 +30,8 @@ export type TProvisionerOptions = {
   toolchain: TToolchainResolved;
   /** The shared Asterisk's control (ARI): reloads after changed files. Without it, nothing is reloaded. */
   asterisk?: TAsteriskControl;
+  /** Where tenants run: the local Docker engine (default) or a Kubernetes cluster. */
+  target?: { kind: "docker" } | { kind: "kubernetes"; cluster: TKubernetesTarget };
   /** Environment of the providers (DOCKER_HOST, KUBECONFIG). */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
@@ -74,7 +77,12 @@ export function createProvisioner(o: TProvisionerOptions) {
   function synth(options: TTenantStackOptions): void {
     const { slug } = options.desiredState;
     const workDir = workDirOf(slug);
-    synthStack(workDir, (app: App) => new DockerTenantStack(app, `tenant-${slug}`, options));
+    const target = o.target ?? { kind: "docker" };
+    synthStack(workDir, (app: App) =>
+      target.kind === "kubernetes"
+        ? new KubernetesTenantStack(app, `tenant-${slug}`, options, target.cluster)
+        : new DockerTenantStack(app, `tenant-${slug}`, options),
+    );
     writeFileSync(join(workDir, FACTS_FILE), JSON.stringify({ slug, asteriskConfDir: options.deployment.asteriskConfDir }), {
       mode: 0o600,
     });

@@ -23,17 +23,23 @@ import { DATABASE_HOST, DATABASE_NAME, DATABASE_USER } from "../docker/database.
 import { literal } from "../literal.ts";
 import { CORE_PORTS, parseTenantStackOptions } from "../options.ts";
 
-/** How tofu reaches the cluster, and whether to wait for rollouts (no kubelet in the API-only tests). */
-export const ZKubernetesTargetSchema = z.strictObject({
-  host: z.url(),
-  token: z.string().min(1),
-  insecure: z.boolean().default(false),
-  waitForRollout: z.boolean().default(true),
-  /** Namespaces (by their `dsai.role` label) allowed to reach the core. */
-  asteriskNamespaceRole: z.string().default("asterisk"),
-  ingressNamespaceRole: z.string().default("ingress"),
-  storageClass: z.string().optional(),
-});
+/**
+ * How tofu reaches the cluster (a kubeconfig file, or an API URL with a bearer token), and
+ * whether to wait for rollouts (not in the API-only tests: no kubelet runs there).
+ */
+export const ZKubernetesTargetSchema = z
+  .strictObject({
+    configPath: z.string().min(1).optional(),
+    host: z.url().optional(),
+    token: z.string().min(1).optional(),
+    insecure: z.boolean().default(false),
+    waitForRollout: z.boolean().default(true),
+    /** Namespaces (by their `dsai.role` label) allowed to reach the core. */
+    asteriskNamespaceRole: z.string().default("asterisk"),
+    ingressNamespaceRole: z.string().default("ingress"),
+    storageClass: z.string().optional(),
+  })
+  .refine((t) => t.configPath !== undefined || (t.host !== undefined && t.token !== undefined), "a kubeconfig path, or host and token");
 export type TKubernetesTarget = z.input<typeof ZKubernetesTargetSchema>;
 
 export class KubernetesTenantStack extends TerraformStack {
@@ -42,7 +48,13 @@ export class KubernetesTenantStack extends TerraformStack {
     const target = ZKubernetesTargetSchema.parse(targetInput);
     super(scope, id);
     const { desiredState: state, deployment } = o;
-    new KubernetesProvider(this, "kubernetes", { host: target.host, token: target.token, insecure: target.insecure });
+    new KubernetesProvider(
+      this,
+      "kubernetes",
+      target.configPath !== undefined
+        ? { configPath: target.configPath }
+        : { host: target.host, token: target.token, insecure: target.insecure },
+    );
     pinProviders(this, ["kubernetes"]);
 
     const namespace = `dsai-${state.slug}`;
