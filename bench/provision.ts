@@ -17,10 +17,6 @@ import { median, writeResult } from "./lib.ts";
 const RUNS = Number(process.env.BENCH_PROVISION_RUNS ?? 3);
 const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const scratch = mkdtempSync(join(tmpdir(), "dsai-bench-provision-"));
-const networks = {
-  asterisk: `dsai-bench-asterisk-${randomBytes(2).toString("hex")}`,
-  traefik: `dsai-bench-traefik-${randomBytes(2).toString("hex")}`,
-};
 const profileId = "33333333-3333-4333-8333-333333333333";
 
 async function healthy(port: number, deadlineMs = 120_000): Promise<void> {
@@ -50,7 +46,6 @@ async function viaTofu(images: TImages, slugs: string[]): Promise<{ seconds: num
           images: { core: images.core, postgres: images.postgres },
           publishCoreHttpOn: ports[i],
         }),
-        networks,
       };
       const desiredState = {
         generatorVersion: 2,
@@ -82,6 +77,7 @@ async function direct(images: TImages, slug: string): Promise<number> {
   const limits = ["--memory", "512m", "--memory-swap", "512m", "--cpus", "1.0", "--restart", "unless-stopped"];
   const started = performance.now();
   docker(["network", "create", "--internal", ...label, `${slug}-net`]);
+  docker(["network", "create", "--opt", "com.docker.network.bridge.enable_ip_masquerade=false", ...label, `${slug}-edge`]);
   docker(["volume", "create", ...label, `${slug}-pgdata`]);
   docker([
     "run",
@@ -134,7 +130,7 @@ async function direct(images: TImages, slug: string): Promise<number> {
     ...label,
     ...limits,
     "--network",
-    networks.asterisk,
+    `${slug}-edge`,
     "-p",
     `127.0.0.1:${port}:8080`,
     ...[
@@ -153,12 +149,11 @@ async function direct(images: TImages, slug: string): Promise<number> {
     images.core,
   ]);
   docker(["network", "connect", `${slug}-net`, `${slug}-core`]);
-  docker(["network", "connect", networks.traefik, `${slug}-core`]);
   docker(["start", `${slug}-core`]);
   await healthy(port);
   const seconds = (performance.now() - started) / 1000;
   docker(["rm", "-f", `${slug}-core`, `${slug}-prov`, `${slug}-db`]);
-  docker(["network", "rm", `${slug}-net`]);
+  docker(["network", "rm", `${slug}-net`, `${slug}-edge`]);
   docker(["volume", "rm", `${slug}-pgdata`]);
   return seconds;
 }
@@ -181,8 +176,6 @@ function idleMemoryMiB(slug: string): number {
 async function main(): Promise<void> {
   const apps = await buildAppImages();
   const images = { core: apps.core, providers: apps.providers, postgres: await buildPostgresImage() };
-  for (const name of Object.values(networks))
-    docker(["network", "create", "--opt", "com.docker.network.bridge.enable_ip_masquerade=false", name]);
   const one: number[] = [];
   const baseline: number[] = [];
   const five: number[] = [];
@@ -207,7 +200,6 @@ async function main(): Promise<void> {
       process.stdout.write(`run ${r + 1}: 5 tenants ${five.at(-1)?.toFixed(1)} s\n`);
     }
   } finally {
-    for (const name of Object.values(networks)) spawnSync("docker", ["network", "rm", name]);
     rmSync(scratch, { recursive: true, force: true });
   }
   const cpuNote = spawnSync("nproc").stdout.toString().trim();

@@ -117,13 +117,24 @@ function belongsToTenant(slug: string, coreAudioSocket: string | undefined) {
     (coreAudioSocket !== undefined && c.name.startsWith(`AudioSocket/${coreAudioSocket}-`));
 }
 
+/** The longest an ARI request may take (a module reload answers in milliseconds). */
+const CALL_TIMEOUT_MS = 10_000;
+
 export async function createAsteriskControl(options: TControlOptions): Promise<TAsteriskControl> {
   const client = await connectWithRetry(options);
   const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    // ari-client sets no timeout: a connection that stops answering would hang provisioning.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AriError(operation, `no answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), timeout]);
     } catch (err) {
+      if (err instanceof AriError) throw err;
       throw new AriError(operation, asteriskMessage(err));
+    } finally {
+      clearTimeout(timer);
     }
   };
   const tenantChannels = async (slug: string, coreAudioSocket?: string) => {

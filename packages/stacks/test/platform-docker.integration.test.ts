@@ -109,7 +109,7 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
     const withControl = createProvisioner({ stateRoot: join(scratch, "tenants"), toolchain, asterisk: control as TAsteriskControl });
     const deployment = {
       ...sampleDeployment({ asteriskConfDir: confDir, images: { core: apps.core, postgres: recorded.postgres as string } }),
-      networks: { asterisk: `${name}-asterisk`, traefik: `${name}-traefik` },
+      platformContainers: [`${name}-asterisk`, `${name}-traefik`],
     };
     const state = sampleDesiredState(slug, { providersImage: apps.providers });
     const result = await withControl.apply({ desiredState: state, deployment });
@@ -127,6 +127,10 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
     expect(await viaTraefik(`${slug}.dsai.localhost`)).toEqual({ status: 200, body: JSON.stringify({ ok: true }) });
     expect((await getWithHost(ports.http, "/healthz", "nobody.dsai.localhost")).status).toBe(404);
 
+    // The shared Asterisk reaches the tenant's core on the tenant's edge network, by its host name.
+    for (const port of [8080, 9092]) {
+      expect(run(["exec", `${name}-asterisk`, "bash", "-c", `exec 3<>/dev/tcp/core-${slug}/${port} && echo open`])).toBe("open");
+    }
     const endpoints = await (control as TAsteriskControl).listTenantEndpoints(slug);
     expect(endpoints.map((e) => e.resource).sort()).toEqual([`dsai_${slug}_phone_alice`, `dsai_${slug}_trunk_carrier`]);
     const dialplan = run(["exec", `${name}-asterisk`, "asterisk", "-C", "/etc/asterisk/asterisk.conf", "-rx", "dialplan show"]);

@@ -25,7 +25,14 @@ const networksOf = (c: Record<string, unknown>) =>
 describe("the Docker tenant stack", () => {
   it("gives an active tenant an internal network, its Postgres with a volume, one container per image profile, and its core", () => {
     const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
-    expect(Object.values(s.resource.docker_network ?? {})).toEqual([expect.objectContaining({ name: "dsai-acme-net", internal: true })]);
+    expect(
+      Object.values(s.resource.docker_network ?? {})
+        .map((n) => [n.name, n.internal])
+        .sort(),
+    ).toEqual([
+      ["dsai-acme-edge", true],
+      ["dsai-acme-net", true],
+    ]);
     expect(Object.values(s.resource.docker_volume ?? {})).toEqual([expect.objectContaining({ name: "dsai-acme-pgdata" })]);
     expect(
       containers(s)
@@ -46,15 +53,24 @@ describe("the Docker tenant stack", () => {
     expect(networksOf(provider as Record<string, unknown>)).toEqual(["<tenant network>"]);
   });
 
-  it("puts only the core on the shared networks, with the Traefik route of <slug>.<base domain>", () => {
+  it("puts only the core on the tenant's edge network, with the Traefik route of <slug>.<base domain>", () => {
     const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
     const core = containers(s).find((c) => c.name === "dsai-acme-core") as Record<string, unknown>;
-    expect(networksOf(core)).toEqual(["<tenant network>", "dsai-asterisk", "dsai-traefik"]);
+    // The private network and the edge network (both the tenant's own, by reference).
+    expect(networksOf(core)).toEqual(["<tenant network>", "<tenant network>"]);
+    expect(
+      Object.values(s.resource.docker_network ?? {})
+        .map((n) => [n.name, n.internal])
+        .sort(),
+    ).toEqual([
+      ["dsai-acme-edge", true],
+      ["dsai-acme-net", true],
+    ]);
     for (const c of containers(s).filter((x) => x !== core)) expect(networksOf(c)).toEqual(["<tenant network>"]);
     expect(core.labels).toEqual(
       expect.arrayContaining([
         { label: "traefik.http.routers.dsai-acme-core.rule", value: "Host(`acme.dsai.localhost`)" },
-        { label: "traefik.docker.network", value: "dsai-traefik" },
+        { label: "traefik.docker.network", value: "dsai-acme-edge" },
       ]),
     );
     expect(core.env).toEqual(
@@ -81,7 +97,7 @@ describe("the Docker tenant stack", () => {
     const s = synth({ desiredState: sampleDesiredState("acme", { status: "suspended" }), deployment });
     expect(containers(s)).toEqual([]);
     expect(Object.keys(s.resource.docker_volume ?? {})).toHaveLength(1);
-    expect(Object.keys(s.resource.docker_network ?? {})).toHaveLength(1);
+    expect(Object.keys(s.resource.docker_network ?? {})).toHaveLength(2);
     const ext = Object.values(s.resource.local_sensitive_file ?? {}).find((f) => String(f.filename).endsWith("extensions.conf"));
     expect(ext?.content).not.toContain("CURL");
   });

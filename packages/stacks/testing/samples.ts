@@ -52,7 +52,7 @@ export function sampleDeployment(o: {
     baseDomain: "dsai.localhost",
     images: o.images ?? { core: "dsai/core:test", postgres: "dsai/postgres:test" },
     asteriskConfDir: o.asteriskConfDir,
-    networks: { asterisk: "dsai-asterisk", traefik: "dsai-traefik" },
+    platformContainers: [],
     ...(o.publishCoreHttpOn !== undefined && { publishCoreHttpOn: o.publishCoreHttpOn }),
     secrets: {
       tenantToken: "t".repeat(40),

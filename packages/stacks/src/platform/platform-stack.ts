@@ -1,7 +1,9 @@
-// The local platform on Docker: the shared networks (the Asterisk network the tenant cores and
-// the shared Asterisk share; Traefik's), Traefik routing <slug>.<domain> to tenant cores from
+// The local platform on Docker: its networks (the Asterisk network, where ARI listens on
+// Asterisk's fixed address; Traefik's), Traefik routing <slug>.<domain> to tenant cores from
 // their labels, and the shared Asterisk with its configuration directory (written by this stack,
-// tenants' folders written by theirs). Ports are published on 127.0.0.1 only.
+// tenants' folders written by theirs). Each tenant's core is reached on the tenant's own edge
+// network, which the provisioner connects these two containers to. Ports are published on
+// 127.0.0.1 only.
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
@@ -48,6 +50,8 @@ export class PlatformStack extends TerraformStack {
       networksAdvanced: [{ name: traefikNetwork.name }],
       ports: [{ internal: 80, external: o.ports.http, ip: "127.0.0.1" }],
       restart: "unless-stopped",
+      // The provisioner connects it to each tenant's edge network: not this stack's to undo.
+      lifecycle: { ignoreChanges: ["networks_advanced"] },
       memory: 256,
       memorySwap: 256,
       labels,
@@ -70,6 +74,8 @@ export class PlatformStack extends TerraformStack {
         { internal: 8088, external: o.ports.ari, ip: "127.0.0.1" },
       ],
       restart: "unless-stopped",
+      // The provisioner connects it to each tenant's edge network: not this stack's to undo.
+      lifecycle: { ignoreChanges: ["networks_advanced"] },
       memory: 512,
       memorySwap: 512,
       labels,
@@ -77,6 +83,7 @@ export class PlatformStack extends TerraformStack {
     });
 
     new TerraformOutput(this, "asterisk_network", { value: names.asteriskNetwork });
+    new TerraformOutput(this, "containers", { value: [names.asterisk, names.traefik] });
     new TerraformOutput(this, "traefik_network", { value: names.traefikNetwork });
     new TerraformOutput(this, "ari_url", { value: `http://127.0.0.1:${o.ports.ari}` });
     new TerraformOutput(this, "http_url", { value: `http://127.0.0.1:${o.ports.http}` });

@@ -14,15 +14,16 @@ import { z } from "zod";
 import { synthStack } from "../synth.ts";
 import { DockerTenantStack } from "../tenant/docker/tenant-stack.ts";
 import { KubernetesTenantStack, type TKubernetesTarget } from "../tenant/kubernetes/tenant-stack.ts";
-import { parseTenantStackOptions, type TTenantStackOptions } from "../tenant/options.ts";
+import { parseTenantStackOptions, type TTenantStackOptions, tenantObjectNames } from "../tenant/options.ts";
 import { createTofu, type TPlanSummary } from "../tofu.ts";
 import type { TToolchainResolved } from "../toolchain.ts";
+import { connectPlatform, disconnectPlatform } from "./edge.ts";
 import { progressTracker, type TProvisionEvent } from "./progress.ts";
 import { acquireRunLock } from "./run-lock.ts";
 
 /** What a destroy needs after the input is gone: kept beside the state. */
 const FACTS_FILE = "dsai-tenant.json";
-const ZFactsSchema = z.object({ slug: ZSlugSchema, asteriskConfDir: z.string() });
+const ZFactsSchema = z.object({ slug: ZSlugSchema, asteriskConfDir: z.string(), platformContainers: z.array(z.string()).default([]) });
 
 export type TProvisionerOptions = {
   /** Parent of the tenants' working directories (the repository's terraform-state/). */
@@ -83,9 +84,8 @@ export function createProvisioner(o: TProvisionerOptions) {
         ? new KubernetesTenantStack(app, `tenant-${slug}`, options, target.cluster)
         : new DockerTenantStack(app, `tenant-${slug}`, options),
     );
-    writeFileSync(join(workDir, FACTS_FILE), JSON.stringify({ slug, asteriskConfDir: options.deployment.asteriskConfDir }), {
-      mode: 0o600,
-    });
+    const facts = { slug, asteriskConfDir: options.deployment.asteriskConfDir, platformContainers: options.deployment.platformContainers };
+    writeFileSync(join(workDir, FACTS_FILE), JSON.stringify(facts), { mode: 0o600 });
   }
 
   async function prepare(input: unknown, emit: (e: TProvisionEvent) => void) {
@@ -158,6 +158,9 @@ export function createProvisioner(o: TProvisionerOptions) {
           emit({ type: "phase", phase: "apply" });
           await tofu.apply();
         }
+        if ((o.target?.kind ?? "docker") === "docker") {
+          await connectPlatform(tenantObjectNames(slug).edgeNetwork, options.deployment.platformContainers, { ...process.env, ...o.env });
+        }
         const after = tenantFiles(options.deployment.asteriskConfDir, slug);
         const reloaded = await reload(
           FILES.filter((f) => before[f] !== after[f]),
@@ -190,6 +193,7 @@ export function createProvisioner(o: TProvisionerOptions) {
         if (!existsSync(join(workDir, ".terraform"))) await tofuFor(slug).init();
         const plan = await tofuFor(slug).plan({ destroy: true });
         emit({ type: "phase", phase: "destroy" });
+        await disconnectPlatform(tenantObjectNames(slug).edgeNetwork, facts.platformContainers, { ...process.env, ...o.env });
         await tofuFor(slug, emit, plan.resources.length).destroy();
         rmSync(join(facts.asteriskConfDir, "tenants", slug), { recursive: true, force: true });
         const reloaded = await reload(FILES, emit);

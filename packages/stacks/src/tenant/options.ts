@@ -14,8 +14,11 @@ export const ZTenantDeploymentSchema = z.strictObject({
   images: z.strictObject({ core: ZImageSchema, postgres: ZImageSchema }),
   /** The shared Asterisk's configuration directory on this machine (its tenants/<slug>/ is the stack's). */
   asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path of letters, digits, '.', '_', '-'"),
-  /** Shared networks of the platform the core joins: the Asterisk network and Traefik's. */
-  networks: z.strictObject({ asterisk: ZDockerNameSchema, traefik: ZDockerNameSchema }),
+  /**
+   * The platform's containers that reach the core (the shared Asterisk, Traefik): the provisioner
+   * connects them to the tenant's edge network after an apply, and disconnects them before a destroy.
+   */
+  platformContainers: z.array(ZDockerNameSchema).max(8).default([]),
   /** Publish the core's HTTP port on 127.0.0.1 (tests and local operation). */
   publishCoreHttpOn: ZPortSchema.optional(),
   secrets: z.strictObject({
@@ -71,6 +74,10 @@ export function tenantObjectNames(slug: string) {
   return {
     prefix,
     network: `${prefix}-net`,
+    /** Between the core and the platform's shared Asterisk and Traefik, and nothing else. */
+    edgeNetwork: `${prefix}-edge`,
+    /** Only the core, when its HTTP port is published on 127.0.0.1 (an internal network cannot publish). */
+    publishNetwork: `${prefix}-pub`,
     volume: `${prefix}-pgdata`,
     database: `${prefix}-db`,
     core: `${prefix}-core`,

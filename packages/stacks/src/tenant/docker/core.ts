@@ -1,6 +1,6 @@
-// The tenant's core: the only container on the shared networks — the Asterisk network (the
-// dialplan opens calls over HTTP and sends audio over AudioSocket) and Traefik's (the tenant API
-// at <slug>.<base domain>) — besides its own private network.
+// The tenant's core: on its private network (database, providers) and the only one of the
+// tenant's containers on its edge network, where the shared Asterisk (HTTP to open calls,
+// AudioSocket for audio) and Traefik (the tenant API at <slug>.<base domain>) reach it.
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Construct } from "constructs";
 import { literal } from "../literal.ts";
@@ -15,8 +15,9 @@ export class TenantCore extends Construct {
       name: string;
       host: string;
       image: string;
-      networks: { tenant: string; asterisk: string; traefik: string };
+      networks: { tenant: string; edge: string; publish?: string };
       env: Record<string, string>;
+      /** The route's host, and the network Traefik reaches the core on (by name). */
       traefik: { host: string; network: string };
       publishHttpOn: number | undefined;
       memoryMiB: number;
@@ -32,8 +33,8 @@ export class TenantCore extends Construct {
       env: Object.entries(o.env).map(([k, v]) => literal(`${k}=${v}`)),
       networksAdvanced: [
         { name: o.networks.tenant },
-        { name: o.networks.asterisk, aliases: [o.host] },
-        { name: o.networks.traefik, aliases: [o.host] },
+        { name: o.networks.edge, aliases: [o.host] },
+        ...(o.networks.publish ? [{ name: o.networks.publish }] : []),
       ],
       ports: o.publishHttpOn ? [{ internal: CORE_PORTS.http, external: o.publishHttpOn, ip: "127.0.0.1" }] : [],
       restart: "unless-stopped",

@@ -1,6 +1,10 @@
-// The tenant's private network: internal (no route off the machine), so its database and
-// providers can talk only to each other and to the core. Only the core also joins the shared
-// networks.
+// The tenant's networks, all with no route off the machine. Private (internal): its database and
+// providers, which talk only to each other and to the core. Edge (internal): the core and, connected
+// by the provisioner, the platform's shared Asterisk and Traefik — a network per tenant, so no
+// tenant's container reaches another's, core included. Being internal, it never becomes a
+// platform container's default gateway, which would move that container's published ports onto it.
+// Publish (a bridge without masquerading): only the core, when its HTTP port is published on
+// 127.0.0.1.
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { Construct } from "constructs";
 
@@ -9,9 +13,15 @@ export type TDockerLabels = { label: string; value: string }[];
 export class TenantNetwork extends Construct {
   readonly name: string;
 
-  constructor(scope: Construct, id: string, o: { name: string; labels: TDockerLabels }) {
+  constructor(scope: Construct, id: string, o: { name: string; publish?: boolean; labels: TDockerLabels }) {
     super(scope, id);
-    const network = new Network(this, "network", { name: o.name, internal: true, driver: "bridge", labels: o.labels });
+    const network = new Network(this, "network", {
+      name: o.name,
+      internal: !o.publish,
+      driver: "bridge",
+      ...(o.publish && { options: { "com.docker.network.bridge.enable_ip_masquerade": "false" } }),
+      labels: o.labels,
+    });
     this.name = network.name;
   }
 }

@@ -1,6 +1,6 @@
-// A tenant on the local Docker engine: its private network, its Postgres with a named volume,
-// one container per provider profile that runs as an image, its core, and its files in the
-// shared Asterisk. Suspended: the network and the data stay, nothing runs, and the Asterisk
+// A tenant on the local Docker engine: its private and edge networks, its Postgres with a named
+// volume, one container per provider profile that runs as an image, its core, and its files in
+// the shared Asterisk. Suspended: the network and the data stay, nothing runs, and the Asterisk
 // files send every number to the refusal path.
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider/index.js";
@@ -32,6 +32,7 @@ export class DockerTenantStack extends TerraformStack {
 
     const running = state.status === "active";
     const network = new TenantNetwork(this, "network", { name: names.network, labels });
+    const edge = new TenantNetwork(this, "edge", { name: names.edgeNetwork, labels });
     const database = new TenantDatabase(this, "database", {
       names: { volume: names.volume, container: names.database },
       image: deployment.images.postgres,
@@ -58,7 +59,13 @@ export class DockerTenantStack extends TerraformStack {
         name: names.core,
         host: names.coreHost,
         image: deployment.images.core,
-        networks: { tenant: network.name, asterisk: deployment.networks.asterisk, traefik: deployment.networks.traefik },
+        networks: {
+          tenant: network.name,
+          edge: edge.name,
+          ...(deployment.publishCoreHttpOn !== undefined && {
+            publish: new TenantNetwork(this, "publish", { name: names.publishNetwork, publish: true, labels }).name,
+          }),
+        },
         env: {
           CORE_HOST: "0.0.0.0",
           CORE_HTTP_PORT: String(CORE_PORTS.http),
@@ -72,7 +79,7 @@ export class DockerTenantStack extends TerraformStack {
           CORE_LICENSE_ID: deployment.license.id,
           CORE_LICENSE_KEY: deployment.license.key,
         },
-        traefik: { host: `${state.slug}.${deployment.baseDomain}`, network: deployment.networks.traefik },
+        traefik: { host: `${state.slug}.${deployment.baseDomain}`, network: names.edgeNetwork },
         publishHttpOn: deployment.publishCoreHttpOn,
         memoryMiB: deployment.limits.coreMemoryMiB,
         cpus: deployment.limits.cpus,
@@ -81,6 +88,7 @@ export class DockerTenantStack extends TerraformStack {
     }
     this.asteriskFiles = new AsteriskFiles(this, "asterisk", o);
     new TerraformOutput(this, "core_host", { value: names.coreHost });
+    new TerraformOutput(this, "edge_network", { value: names.edgeNetwork });
     new TerraformOutput(this, "tenant_host", { value: `${state.slug}.${deployment.baseDomain}` });
     new TerraformOutput(this, "status", { value: state.status });
   }
