@@ -1,6 +1,6 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
-import { buildPostgresImage, buildTraefikImage } from "./images.ts";
+import { buildAppImages, buildPostgresImage, buildTraefikImage } from "./images.ts";
 import { ensureAsteriskImage, ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
 import { ensureDockerEngine } from "./setup/docker-engine.ts";
@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   await step("Prisma clients", () => ensurePrismaClients(config));
   const asterisk = await step("Asterisk for the tests", () => ensureTestAsterisk(config));
   await step("Asterisk image", () => ensureAsteriskImage(config, asterisk));
-  await step("tenant Postgres image", () => buildPostgresImage(note));
+  await step("tenant images (core, providers, Postgres)", async () => {
+    await buildAppImages(note);
+    return buildPostgresImage(note);
+  });
   await step("Traefik image", async () => {
     const bin = toolchain.services.traefik;
     if (!bin) throw new Error("no Traefik binary in the resolved toolchain");

@@ -20,6 +20,11 @@ const USAGE = `usage: npm run stacks -- <${COMMANDS.join("|")}> --tenant <slug> 
 
 const ZEnvSchema = z.object({
   DSAI_STATE_DIR: z.string().min(1).optional(),
+  /** Keep tenants' state in this Postgres (a schema per tenant) instead of their working directories. */
+  DSAI_STATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "a postgres:// URL")
+    .optional(),
   /** The cluster of --target kubernetes. */
   KUBECONFIG: z.string().min(1).optional(),
   /** The shared Asterisk's ARI, to reload changed tenant files; without it nothing is reloaded. */
@@ -86,6 +91,7 @@ async function main(): Promise<number> {
     throw new UsageError("--target kubernetes needs KUBECONFIG naming the cluster's kubeconfig file");
   const provisioner = createProvisioner({
     target: args.target === "kubernetes" ? { kind: "kubernetes", cluster: { configPath: env.KUBECONFIG as string } } : { kind: "docker" },
+    ...(env.DSAI_STATE_DATABASE_URL && { stateBackend: { kind: "pg", connectionString: env.DSAI_STATE_DATABASE_URL } }),
     stateRoot: env.DSAI_STATE_DIR ?? join(import.meta.dirname, "..", "..", "..", "terraform-state"),
     toolchain: loadToolchain(),
     ...(control && { asterisk: control }),

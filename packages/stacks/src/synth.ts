@@ -4,19 +4,34 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, LocalBackend, type TerraformStack } from "cdktf";
+import { App, LocalBackend, PgBackend, type TerraformStack } from "cdktf";
 
 export const STACK_FILE = "cdk.tf.json";
 export const STATE_FILE = "terraform.tfstate";
 
-export function synthStack(workDir: string, define: (app: App) => TerraformStack): { file: string; json: unknown } {
+/**
+ * Where a stack's state lives: beside it in the working directory (the default), or in Postgres,
+ * one schema per stack, so that tenants' runs never wait on each other's state lock and the
+ * state outlives the machine (production).
+ */
+export type TStateBackend = { kind: "local" } | { kind: "pg"; connectionString: string; schema: string };
+
+export function synthStack(
+  workDir: string,
+  define: (app: App) => TerraformStack,
+  backend: TStateBackend = { kind: "local" },
+): { file: string; json: unknown } {
   const outdir = mkdtempSync(join(tmpdir(), "dsai-synth-"));
   try {
     const app = new App({ outdir, skipValidation: false });
     const stack = define(app);
-    // State lives in the working directory itself (cdktf's default path is relative to the
-    // process's current directory, which would scatter state files across the repository).
-    new LocalBackend(stack, { path: STATE_FILE });
+    if (backend.kind === "pg") {
+      new PgBackend(stack, { connStr: backend.connectionString, schemaName: backend.schema });
+    } else {
+      // State lives in the working directory itself (cdktf's default path is relative to the
+      // process's current directory, which would scatter state files across the repository).
+      new LocalBackend(stack, { path: STATE_FILE });
+    }
     app.synth();
     const synthesized = readFileSync(join(outdir, "stacks", stack.node.id, STACK_FILE), "utf8");
     mkdirSync(workDir, { recursive: true });

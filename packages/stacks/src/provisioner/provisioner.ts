@@ -33,12 +33,19 @@ export type TProvisionerOptions = {
   asterisk?: TAsteriskControl;
   /** Where tenants run: the local Docker engine (default) or a Kubernetes cluster. */
   target?: { kind: "docker" } | { kind: "kubernetes"; cluster: TKubernetesTarget };
+  /** Where tenants' state lives: the working directory (default) or Postgres (a schema per tenant). */
+  stateBackend?: { kind: "local" } | { kind: "pg"; connectionString: string };
   /** Environment of the providers (DOCKER_HOST, KUBECONFIG). */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 };
 
 export type TRunOptions = { onEvent?: (event: TProvisionEvent) => void };
+
+/** The Postgres schema holding a tenant's state (pg backend): slugs are DNS labels, '-' becomes '_'. */
+export function stateSchemaOf(slug: string): string {
+  return `dsai_tenant_${ZSlugSchema.parse(slug).replaceAll("-", "_")}`;
+}
 export type TApplyResult = { plan: TPlanSummary; reloaded: string[]; outputs: Record<string, unknown> };
 
 const FILES = Object.keys(MODULE_OF_FILE) as (keyof typeof MODULE_OF_FILE)[];
@@ -79,10 +86,14 @@ export function createProvisioner(o: TProvisionerOptions) {
     const { slug } = options.desiredState;
     const workDir = workDirOf(slug);
     const target = o.target ?? { kind: "docker" };
-    synthStack(workDir, (app: App) =>
-      target.kind === "kubernetes"
-        ? new KubernetesTenantStack(app, `tenant-${slug}`, options, target.cluster)
-        : new DockerTenantStack(app, `tenant-${slug}`, options),
+    const backend = o.stateBackend ?? { kind: "local" };
+    synthStack(
+      workDir,
+      (app: App) =>
+        target.kind === "kubernetes"
+          ? new KubernetesTenantStack(app, `tenant-${slug}`, options, target.cluster)
+          : new DockerTenantStack(app, `tenant-${slug}`, options),
+      backend.kind === "pg" ? { ...backend, schema: stateSchemaOf(slug) } : backend,
     );
     const facts = { slug, asteriskConfDir: options.deployment.asteriskConfDir, platformContainers: options.deployment.platformContainers };
     writeFileSync(join(workDir, FACTS_FILE), JSON.stringify(facts), { mode: 0o600 });
