@@ -77,6 +77,21 @@ describe.skipIf(!install)("the provisioner", () => {
     expect(asterisk.errors()).toEqual([]);
   }, 300_000);
 
+  it("retries a reload that failed (ARI down after an apply) on the next run, though tofu then changes nothing", async () => {
+    const down = createProvisioner({
+      stateRoot,
+      toolchain: loadToolchain(),
+      asterisk: { ...control, reloadModule: async () => Promise.reject(new Error("ARI is down")) },
+    });
+    await expect(down.apply(input({ numbers: ["+15551000", "+15553333"] }))).rejects.toThrow(/ARI is down/);
+    const retried = await provisioner.apply(input({ numbers: ["+15551000", "+15553333"] }));
+    expect(retried.plan.hasChanges).toBe(false);
+    expect(retried.reloaded).toEqual(["pbx_config.so"]);
+    expect(await asterisk.cli(`dialplan show dsai_${slug}_inbound`)).toContain("'+15553333'");
+    // Back to the numbers the next tests expect.
+    expect((await provisioner.apply(input({ numbers: ["+15551000", "+15552222"] }))).reloaded).toEqual(["pbx_config.so"]);
+  }, 120_000);
+
   it("runs one run per tenant at a time, and recovers the lock of a killed run", async () => {
     const workDir = provisioner.workDirOf(slug);
     // Another process holds the lock (this one, alive): a second provisioner is refused at once.

@@ -5,6 +5,7 @@
 // refresh-only plan). After an apply that changed the tenant's Asterisk files, only the modules
 // of the changed files are reloaded through ARI; a destroy removes the tenant's Asterisk folder,
 // reloads, and removes its working directory.
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MODULE_OF_FILE, type TAsteriskControl } from "@dsai/asterisk";
@@ -23,6 +24,8 @@ import { acquireRunLock } from "./run-lock.ts";
 
 /** What a destroy needs after the input is gone: kept beside the state. */
 const FACTS_FILE = "dsai-tenant.json";
+/** Hashes of the tenant's Asterisk files as Asterisk last loaded them. */
+const RELOADED_FILE = "dsai-asterisk-loaded.json";
 const ZFactsSchema = z.object({ slug: ZSlugSchema, asteriskConfDir: z.string(), platformContainers: z.array(z.string()).default([]) });
 
 export type TProvisionerOptions = {
@@ -111,19 +114,31 @@ export function createProvisioner(o: TProvisionerOptions) {
     return options;
   }
 
+  /** The tenant's Asterisk files as hashes (the files hold passwords; the record keeps none). */
   const tenantFiles = (asteriskConfDir: string, slug: string) =>
     Object.fromEntries(
       FILES.map((f) => {
         const file = join(asteriskConfDir, "tenants", slug, f);
-        return [f, existsSync(file) ? readFileSync(file, "utf8") : undefined];
+        return [f, existsSync(file) ? createHash("sha256").update(readFileSync(file)).digest("hex") : undefined];
       }),
     ) as Record<(typeof FILES)[number], string | undefined>;
 
-  async function reload(files: (typeof FILES)[number][], emit: (e: TProvisionEvent) => void): Promise<string[]> {
-    if (!o.asterisk || files.length === 0) return [];
+  /**
+   * Reloads the modules of the tenant's files that differ from what Asterisk last loaded (recorded
+   * in the working directory after each successful reload): a reload that failed — ARI down
+   * after an apply — is retried by the next run even though tofu then changes nothing.
+   */
+  async function reloadChanged(slug: string, asteriskConfDir: string, emit: (e: TProvisionEvent) => void): Promise<string[]> {
+    if (!o.asterisk) return [];
+    const recordFile = join(workDirOf(slug), RELOADED_FILE);
+    const loaded = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, "utf8")) as Record<string, string | null>) : {};
+    const now = tenantFiles(asteriskConfDir, slug);
+    const changed = FILES.filter((f) => (now[f] ?? null) !== (loaded[f] ?? null));
+    if (changed.length === 0) return [];
     emit({ type: "phase", phase: "reload" });
-    const modules = [...new Set(files.map((f) => MODULE_OF_FILE[f]))];
+    const modules = [...new Set(changed.map((f) => MODULE_OF_FILE[f]))];
     for (const module of modules) await o.asterisk.reloadModule(module);
+    writeFileSync(recordFile, JSON.stringify(Object.fromEntries(FILES.map((f) => [f, now[f] ?? null]))), { mode: 0o600 });
     emit({ type: "reloaded", modules });
     return modules;
   }
@@ -161,7 +176,6 @@ export function createProvisioner(o: TProvisionerOptions) {
       const slug = parseTenantStackOptions(input).desiredState.slug;
       return exclusive(slug, "apply", async () => {
         const options = await prepare(input, emit);
-        const before = tenantFiles(options.deployment.asteriskConfDir, slug);
         emit({ type: "phase", phase: "plan" });
         const plan = await tofuFor(slug, emit).plan();
         const tofu = tofuFor(slug, emit, plan.resources.length);
@@ -172,11 +186,7 @@ export function createProvisioner(o: TProvisionerOptions) {
         if ((o.target?.kind ?? "docker") === "docker") {
           await connectPlatform(tenantObjectNames(slug).edgeNetwork, options.deployment.platformContainers, { ...process.env, ...o.env });
         }
-        const after = tenantFiles(options.deployment.asteriskConfDir, slug);
-        const reloaded = await reload(
-          FILES.filter((f) => before[f] !== after[f]),
-          emit,
-        );
+        const reloaded = await reloadChanged(slug, options.deployment.asteriskConfDir, emit);
         const outputs = await tofu.output();
         emit({ type: "phase", phase: "done" });
         return { plan, reloaded, outputs };
@@ -207,7 +217,7 @@ export function createProvisioner(o: TProvisionerOptions) {
         await disconnectPlatform(tenantObjectNames(slug).edgeNetwork, facts.platformContainers, { ...process.env, ...o.env });
         await tofuFor(slug, emit, plan.resources.length).destroy();
         rmSync(join(facts.asteriskConfDir, "tenants", slug), { recursive: true, force: true });
-        const reloaded = await reload(FILES, emit);
+        const reloaded = await reloadChanged(slug, facts.asteriskConfDir, emit);
         // The lock file lives in the working directory: removed with it (release is then a no-op).
         rmSync(workDir, { recursive: true, force: true });
         emit({ type: "phase", phase: "done" });
