@@ -50,6 +50,13 @@ export type TTofuOptions = {
 
 export const PLAN_FILE = "tfplan";
 
+/**
+ * tofu's shared plugin cache is not safe for concurrent `init`s (seen here: five tenants
+ * provisioned at once failed with "mkdir .../plugin-cache/...: file exists"), so the inits of
+ * this process run one after another; plans and applies still run in parallel.
+ */
+let initsInOrder: Promise<unknown> = Promise.resolve();
+
 export type TTofu = ReturnType<typeof createTofu>;
 
 export function createTofu(options: TTofuOptions) {
@@ -108,7 +115,9 @@ export function createTofu(options: TTofuOptions) {
   return {
     /** Providers come from the local mirror named in the CLI config: no network. */
     async init(): Promise<void> {
-      await run(["init", "-input=false", "-no-color"], false);
+      const mine = initsInOrder.catch(() => {}).then(() => run(["init", "-input=false", "-no-color"], false));
+      initsInOrder = mine;
+      await mine;
     },
 
     /** Plans into PLAN_FILE and returns what would change. */

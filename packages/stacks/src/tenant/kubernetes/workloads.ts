@@ -1,0 +1,179 @@
+// The tenant's workloads: Postgres as a StatefulSet with its claim (the claim outlives
+// suspension), a Deployment and Service per provider profile that runs as an image (reachable at
+// prov-<profile id>), and the core's Deployment, Service and Traefik Ingress for <slug>.<domain>.
+// Replicas are zero while the tenant is suspended.
+import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1/index.js";
+import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1/index.js";
+import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1/index.js";
+import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js";
+import { PROVIDER_HOST_PREFIX, type TProviderProfile } from "@dsai/contracts";
+import { Construct } from "constructs";
+import { DATABASE_HOST, DATABASE_NAME, DATABASE_USER } from "../docker/database.ts";
+import { literal } from "../literal.ts";
+import { CORE_PORTS } from "../options.ts";
+import type { TenantNamespace } from "./namespace.ts";
+
+type TWorkload = { namespace: TenantNamespace; replicas: "0" | "1"; waitForRollout: boolean };
+type TEnv = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+const limits = (memoryMiB: number, cpuRequest: string) => ({
+  limits: { cpu: "1", memory: `${memoryMiB}Mi` },
+  requests: { cpu: cpuRequest, memory: "128Mi" },
+});
+
+export class TenantDatabaseSet extends Construct {
+  constructor(
+    scope: Construct,
+    id: string,
+    o: TWorkload & { image: string; memoryMiB: number; password: TEnv; storageClass: string | undefined },
+  ) {
+    super(scope, id);
+    const app = { app: "db" };
+    const { namespace } = o;
+    new ServiceV1(this, "service", {
+      metadata: namespace.metadata(DATABASE_HOST),
+      spec: { clusterIp: "None", selector: app, port: [{ name: "postgres", port: 5432, targetPort: "5432" }] },
+      ...namespace.inNamespace,
+    });
+    new StatefulSetV1(this, "postgres", {
+      metadata: namespace.metadata("db", app),
+      waitForRollout: o.waitForRollout,
+      spec: {
+        serviceName: DATABASE_HOST,
+        replicas: o.replicas,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: { ...namespace.labels, ...app } },
+          spec: {
+            container: [
+              {
+                name: "postgres",
+                image: o.image,
+                env: [{ name: "POSTGRES_USER", value: DATABASE_USER }, { name: "POSTGRES_DB", value: DATABASE_NAME }, o.password],
+                port: [{ containerPort: 5432, name: "postgres" }],
+                volumeMount: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
+                resources: limits(o.memoryMiB, "100m"),
+                readinessProbe: { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-q"] }, periodSeconds: 2 },
+              },
+            ],
+          },
+        },
+        volumeClaimTemplate: [
+          {
+            metadata: { name: "data", labels: namespace.labels },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: "5Gi" } },
+              ...(o.storageClass && { storageClassName: o.storageClass }),
+            },
+          },
+        ],
+      },
+      ...namespace.inNamespace,
+    });
+  }
+}
+
+export class ProviderWorkload extends Construct {
+  constructor(
+    scope: Construct,
+    id: string,
+    o: TWorkload & { profile: TProviderProfile & { runtime: { type: "image" } }; memoryMiB: number },
+  ) {
+    super(scope, id);
+    const { namespace, profile } = o;
+    const name = `${PROVIDER_HOST_PREFIX}${profile.id}`;
+    const app = { app: "provider", provider: profile.id };
+    new DeploymentV1(this, "deployment", {
+      metadata: namespace.metadata(name, app),
+      waitForRollout: o.waitForRollout,
+      spec: {
+        replicas: o.replicas,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: { ...namespace.labels, ...app } },
+          spec: {
+            container: [
+              {
+                name: "provider",
+                image: profile.runtime.image,
+                args: profile.runtime.args,
+                env: [
+                  ...Object.entries(profile.runtime.env).map(([n, v]) => ({ name: n, value: literal(v) })),
+                  { name: "PROVIDER_HOST", value: "0.0.0.0" },
+                  { name: "PROVIDER_PORT", value: String(profile.runtime.port) },
+                ],
+                port: [{ containerPort: profile.runtime.port, name: "avr" }],
+                resources: limits(o.memoryMiB, "100m"),
+              },
+            ],
+          },
+        },
+      },
+      ...namespace.inNamespace,
+    });
+    new ServiceV1(this, "service", {
+      metadata: namespace.metadata(name),
+      spec: { selector: app, port: [{ name: "avr", port: profile.runtime.port, targetPort: String(profile.runtime.port) }] },
+      ...namespace.inNamespace,
+    });
+  }
+}
+
+export class CoreWorkload extends Construct {
+  constructor(scope: Construct, id: string, o: TWorkload & { image: string; memoryMiB: number; env: TEnv[]; host: string }) {
+    super(scope, id);
+    const { namespace } = o;
+    const app = { app: "core" };
+    new DeploymentV1(this, "deployment", {
+      metadata: namespace.metadata("core", app),
+      waitForRollout: o.waitForRollout,
+      spec: {
+        replicas: o.replicas,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: { ...namespace.labels, ...app } },
+          spec: {
+            container: [
+              {
+                name: "core",
+                image: o.image,
+                env: o.env,
+                port: [
+                  { containerPort: CORE_PORTS.http, name: "http" },
+                  { containerPort: CORE_PORTS.audioSocket, name: "audiosocket" },
+                ],
+                resources: limits(o.memoryMiB, "200m"),
+                readinessProbe: { httpGet: { path: "/healthz", port: String(CORE_PORTS.http) }, periodSeconds: 2 },
+              },
+            ],
+          },
+        },
+      },
+      ...namespace.inNamespace,
+    });
+    new ServiceV1(this, "service", {
+      metadata: namespace.metadata("core"),
+      spec: {
+        selector: app,
+        port: [
+          { name: "http", port: CORE_PORTS.http, targetPort: String(CORE_PORTS.http) },
+          { name: "audiosocket", port: CORE_PORTS.audioSocket, targetPort: String(CORE_PORTS.audioSocket) },
+        ],
+      },
+      ...namespace.inNamespace,
+    });
+    new IngressV1(this, "ingress", {
+      metadata: { ...namespace.metadata("core"), annotations: { "traefik.ingress.kubernetes.io/router.entrypoints": "web" } },
+      spec: {
+        ingressClassName: "traefik",
+        rule: [
+          {
+            host: o.host,
+            http: { path: [{ path: "/", pathType: "Prefix", backend: { service: { name: "core", port: { number: CORE_PORTS.http } } } }] },
+          },
+        ],
+      },
+      ...namespace.inNamespace,
+    });
+  }
+}
