@@ -145,14 +145,14 @@ async function ensureProviderMirror(config: TSetupConfig): Promise<string> {
 
 function writeCliConfig(base: string, mirror: string): string {
   const file = join(base, "tofu.tfrc");
-  const pluginCache = join(base, "plugin-cache");
-  mkdirSync(pluginCache, { recursive: true });
+  // No plugin_cache_dir: a shared plugin cache is not safe when several tenants are provisioned
+  // at once (an init replacing a cached provider while another working directory's plan reads
+  // it through its link). Each working directory installs from the read-only mirror instead.
   const hosts = REGISTRY_HOSTS.map((h) => `"${h}/*/*"`).join(", ");
   writeFileSync(
     file,
     [
       "# Written by DSAI set-up: providers come only from the local mirror (offline).",
-      `plugin_cache_dir = "${pluginCache}"`,
       "disable_checkpoint = true",
       "provider_installation {",
       "  filesystem_mirror {",

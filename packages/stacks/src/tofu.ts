@@ -51,9 +51,10 @@ export type TTofuOptions = {
 export const PLAN_FILE = "tfplan";
 
 /**
- * tofu's shared plugin cache is not safe for concurrent `init`s (seen here: five tenants
- * provisioned at once failed with "mkdir .../plugin-cache/...: file exists"), so the inits of
- * this process run one after another; plans and applies still run in parallel.
+ * Inits of this process run one after another: they install providers from the local mirror and
+ * gain nothing from running at once (with a shared plugin cache they even failed: "mkdir
+ * .../plugin-cache/...: file exists"; set-up no longer configures one). Plans and applies still
+ * run in parallel.
  */
 let initsInOrder: Promise<unknown> = Promise.resolve();
 
