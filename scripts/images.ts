@@ -101,61 +101,67 @@ export async function buildAppImages(log: (line: string) => void = () => {}): Pr
   return images;
 }
 
-/** A tenant's Postgres (packages/stacks/images/postgres): Debian's PostgreSQL 15 on the Debian base. */
-export async function buildPostgresImage(log: (line: string) => void = () => {}): Promise<string> {
-  const context = join(ROOT, "packages", "stacks", "images", "postgres");
+/**
+ * An image on the Debian base from a build context, tagged dsai/<repo>:<hash of the context>;
+ * built only when that tag is missing, and recorded in .build/images.json.
+ */
+async function buildOnDebianBase(repo: string, context: string, log: (line: string) => void): Promise<string> {
   const { debianBase } = baseImageNames();
-  const name = `dsai/postgres:${contentTag(context, debianBase)}`;
+  const name = `dsai/${repo}:${contentTag(context, debianBase)}`;
   if (!(await imageExists(name))) {
     log(`building ${name} ...`);
     await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
     log(`built ${name}`);
   }
-  recordImages({ postgres: name });
+  recordImages({ [repo]: name });
   return name;
 }
 
-/** Traefik (packages/stacks/images/traefik) around the binary set-up built from the Go module proxy. */
-export async function buildTraefikImage(traefikBin: string, log: (line: string) => void = () => {}): Promise<string> {
-  const context = join(OUT, "traefik");
+/** A fresh build context under .build/images/<name>, filled by `fill`, removed after the build. */
+async function withContext(name: string, fill: (context: string) => void, build: (context: string) => Promise<string>): Promise<string> {
+  const context = join(OUT, name);
   rmSync(context, { recursive: true, force: true });
   mkdirSync(context, { recursive: true });
-  cpSync(traefikBin, join(context, "traefik"));
-  cpSync(join(ROOT, "packages", "stacks", "images", "traefik", "Dockerfile"), join(context, "Dockerfile"));
-  const { debianBase } = baseImageNames();
-  const name = `dsai/traefik:${contentTag(context, debianBase)}`;
-  if (!(await imageExists(name))) {
-    log(`building ${name} ...`);
-    await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
-    log(`built ${name}`);
+  try {
+    fill(context);
+    return await build(context);
+  } finally {
+    rmSync(context, { recursive: true, force: true });
   }
-  rmSync(context, { recursive: true, force: true });
-  recordImages({ traefik: name });
-  return name;
+}
+
+/** A tenant's Postgres (packages/stacks/images/postgres): Debian's PostgreSQL 15 on the Debian base. */
+export function buildPostgresImage(log: (line: string) => void = () => {}): Promise<string> {
+  return buildOnDebianBase("postgres", join(ROOT, "packages", "stacks", "images", "postgres"), log);
+}
+
+/** Traefik (packages/stacks/images/traefik) around the binary set-up built from the Go module proxy. */
+export function buildTraefikImage(traefikBin: string, log: (line: string) => void = () => {}): Promise<string> {
+  return withContext(
+    "traefik",
+    (context) => {
+      cpSync(traefikBin, join(context, "traefik"));
+      cpSync(join(ROOT, "packages", "stacks", "images", "traefik", "Dockerfile"), join(context, "Dockerfile"));
+    },
+    (context) => buildOnDebianBase("traefik", context, log),
+  );
 }
 
 /**
  * The shared Asterisk's image from a prebuilt Asterisk folder (`asterisk-<version>/` as `make
  * install` laid it out): Debian base, runtime libraries, Debian's core sounds. Tagged by content.
  */
-export async function buildAsteriskImage(prebuiltFolder: string, log: (line: string) => void = () => {}): Promise<string> {
-  const context = join(OUT, "asterisk");
-  rmSync(context, { recursive: true, force: true });
-  mkdirSync(context, { recursive: true });
-  for (const part of ["sbin", "lib", join("var", "lib", "asterisk")]) {
-    cpSync(join(prebuiltFolder, part), join(context, "asterisk", part), { recursive: true, verbatimSymlinks: true });
-  }
-  cpSync(join(ROOT, "asterisk", "prebuilt.Dockerfile"), join(context, "Dockerfile"));
-  const { debianBase } = baseImageNames();
-  const name = `dsai/asterisk:${contentTag(context, debianBase)}`;
-  if (!(await imageExists(name))) {
-    log(`building ${name} ...`);
-    await run("docker", ["build", "--build-arg", `DEBIAN_BASE=${debianBase}`, "-t", name, context]);
-    log(`built ${name}`);
-  }
-  rmSync(context, { recursive: true, force: true });
-  recordImages({ asterisk: name });
-  return name;
+export function buildAsteriskImage(prebuiltFolder: string, log: (line: string) => void = () => {}): Promise<string> {
+  return withContext(
+    "asterisk",
+    (context) => {
+      for (const part of ["sbin", "lib", join("var", "lib", "asterisk")]) {
+        cpSync(join(prebuiltFolder, part), join(context, "asterisk", part), { recursive: true, verbatimSymlinks: true });
+      }
+      cpSync(join(ROOT, "asterisk", "prebuilt.Dockerfile"), join(context, "Dockerfile"));
+    },
+    (context) => buildOnDebianBase("asterisk", context, log),
+  );
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

@@ -4,7 +4,10 @@
 // escaped — and the whole tenant is rejected with every bad field named.
 import {
   checkRouting,
+  FieldIssuesError,
+  parseOrThrow,
   phoneSchema,
+  type TFieldIssue,
   trunkSchema,
   ZHostSchema,
   ZNumberRouteSchema,
@@ -36,15 +39,13 @@ export type TTenantAsterisk = z.output<typeof ZTenantAsteriskSchema>;
 export type TTrunk = z.output<typeof ZTrunkSchema>;
 export type TPhone = z.output<typeof ZPhoneSchema>;
 
-export class TenantDataError extends Error {
-  constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid tenant Asterisk data:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+export class TenantDataError extends FieldIssuesError {
+  constructor(issues: TFieldIssue[]) {
+    super("tenant Asterisk data", issues);
   }
 }
 
 /** Validates tenant data; throws TenantDataError naming every bad field. */
 export function parseTenantData(input: unknown): TTenantAsterisk {
-  const result = ZTenantAsteriskSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new TenantDataError(result.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })));
+  return parseOrThrow(ZTenantAsteriskSchema, input, (issues) => new TenantDataError(issues));
 }

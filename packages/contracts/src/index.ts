@@ -1,4 +1,5 @@
 export * from "./desired-state.ts";
+export * from "./field-issues.ts";
 export * from "./fields.ts";
 export * from "./license.ts";
 export * from "./open-call.ts";

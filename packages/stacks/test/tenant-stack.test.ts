@@ -58,14 +58,6 @@ describe("the Docker tenant stack", () => {
     const core = containers(s).find((c) => c.name === "dsai-acme-core") as Record<string, unknown>;
     // The private network and the edge network (both the tenant's own, by reference).
     expect(networksOf(core)).toEqual(["<tenant network>", "<tenant network>"]);
-    expect(
-      Object.values(s.resource.docker_network ?? {})
-        .map((n) => [n.name, n.internal])
-        .sort(),
-    ).toEqual([
-      ["dsai-acme-edge", true],
-      ["dsai-acme-net", true],
-    ]);
     for (const c of containers(s).filter((x) => x !== core)) expect(networksOf(c)).toEqual(["<tenant network>"]);
     expect(core.labels).toEqual(
       expect.arrayContaining([

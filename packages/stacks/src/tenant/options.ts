@@ -2,7 +2,16 @@
 // own data) and its deployment — the facts and secrets that are not tenant data: images, where
 // the shared Asterisk's configuration lives, the shared networks, the base domain, the tenant's
 // secrets and license. Validated once, here, before anything is synthesized.
-import { ZHostSchema, ZImageSchema, ZPortSchema, ZTenantDesiredStateSchema, ZTokenSchema } from "@dsai/contracts";
+import {
+  FieldIssuesError,
+  parseOrThrow,
+  type TFieldIssue,
+  ZHostSchema,
+  ZImageSchema,
+  ZPortSchema,
+  ZTenantDesiredStateSchema,
+  ZTokenSchema,
+} from "@dsai/contracts";
 import { z } from "zod";
 
 /** Docker object names the stack joins (created by the platform stack). */
@@ -55,17 +64,15 @@ export const ZTenantStackOptionsSchema = z.strictObject({
 export type TTenantStackOptionsInput = z.input<typeof ZTenantStackOptionsSchema>;
 export type TTenantStackOptions = z.output<typeof ZTenantStackOptionsSchema>;
 
-export class TenantStackInputError extends Error {
-  constructor(readonly issues: { path: string; message: string }[]) {
-    super(`invalid tenant stack input:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`);
+export class TenantStackInputError extends FieldIssuesError {
+  constructor(issues: TFieldIssue[]) {
+    super("tenant stack input", issues);
   }
 }
 
 /** Validates the stack's input; throws TenantStackInputError naming every bad field, before any synthesis. */
 export function parseTenantStackOptions(input: unknown): TTenantStackOptions {
-  const parsed = ZTenantStackOptionsSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new TenantStackInputError(parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(root)", message: i.message })));
+  return parseOrThrow(ZTenantStackOptionsSchema, input, (issues) => new TenantStackInputError(issues));
 }
 
 /** Names of the tenant's objects; the slug makes them unique per tenant. */

@@ -3,6 +3,7 @@
 // is left out and named, instead of failing the whole tenant. Lists are sorted, so the same data
 // always gives the same desired state (and the same Asterisk files).
 import {
+  fieldIssues,
   GENERATOR_VERSION,
   phoneSchema,
   type TRejectedRow,
@@ -30,7 +31,6 @@ const byKey =
   <T>(key: (x: T) => string) =>
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
-const issuesOf = (error: z.ZodError) => error.issues.map((i) => ({ path: i.path.join(".") || "(row)", message: i.message }));
 
 /** Rows that pass their schema, and the others named by table and key. */
 function checkRows<T>(table: string, rows: { key: string; value: unknown }[], schema: z.ZodType<T>, rejected: TRejectedRow[]): T[] {
@@ -38,7 +38,7 @@ function checkRows<T>(table: string, rows: { key: string; value: unknown }[], sc
   for (const row of rows) {
     const parsed = schema.safeParse(row.value);
     if (parsed.success) accepted.push(parsed.data);
-    else rejected.push({ table, key: row.key, issues: issuesOf(parsed.error) });
+    else rejected.push({ table, key: row.key, issues: fieldIssues(parsed.error, "(row)") });
   }
   return accepted;
 }

@@ -2,7 +2,7 @@
 // suspension), a Deployment and Service per provider profile that runs as an image (reachable at
 // prov-<profile id>), and the core's Deployment, Service and Traefik Ingress for <slug>.<domain>.
 // Replicas are zero while the tenant is suspended.
-import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1/index.js";
+import { DeploymentV1, type DeploymentV1SpecTemplateSpecContainer } from "@cdktf/provider-kubernetes/lib/deployment-v1/index.js";
 import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1/index.js";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1/index.js";
 import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js";
@@ -73,6 +73,37 @@ export class TenantDatabaseSet extends Construct {
   }
 }
 
+/** A Deployment of one container and the Service in front of its ports, both named `name`. */
+function deploymentWithService(
+  scope: Construct,
+  o: TWorkload & {
+    name: string;
+    app: Record<string, string>;
+    container: Omit<DeploymentV1SpecTemplateSpecContainer, "port">;
+    ports: { name: string; port: number }[];
+  },
+): void {
+  const { namespace } = o;
+  new DeploymentV1(scope, "deployment", {
+    metadata: namespace.metadata(o.name, o.app),
+    waitForRollout: o.waitForRollout,
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: o.app },
+      template: {
+        metadata: { labels: { ...namespace.labels, ...o.app } },
+        spec: { container: [{ ...o.container, port: o.ports.map((p) => ({ containerPort: p.port, name: p.name })) }] },
+      },
+    },
+    ...namespace.inNamespace,
+  });
+  new ServiceV1(scope, "service", {
+    metadata: namespace.metadata(o.name),
+    spec: { selector: o.app, port: o.ports.map((p) => ({ name: p.name, port: p.port, targetPort: String(p.port) })) },
+    ...namespace.inNamespace,
+  });
+}
+
 export class ProviderWorkload extends Construct {
   constructor(
     scope: Construct,
@@ -80,41 +111,23 @@ export class ProviderWorkload extends Construct {
     o: TWorkload & { profile: TProviderProfile & { runtime: { type: "image" } }; memoryMiB: number },
   ) {
     super(scope, id);
-    const { namespace, profile } = o;
-    const name = `${PROVIDER_HOST_PREFIX}${profile.id}`;
-    const app = { app: "provider", provider: profile.id };
-    new DeploymentV1(this, "deployment", {
-      metadata: namespace.metadata(name, app),
-      waitForRollout: o.waitForRollout,
-      spec: {
-        replicas: o.replicas,
-        selector: { matchLabels: app },
-        template: {
-          metadata: { labels: { ...namespace.labels, ...app } },
-          spec: {
-            container: [
-              {
-                name: "provider",
-                image: profile.runtime.image,
-                args: profile.runtime.args,
-                env: [
-                  ...Object.entries(profile.runtime.env).map(([n, v]) => ({ name: n, value: literal(v) })),
-                  { name: "PROVIDER_HOST", value: "0.0.0.0" },
-                  { name: "PROVIDER_PORT", value: String(profile.runtime.port) },
-                ],
-                port: [{ containerPort: profile.runtime.port, name: "avr" }],
-                resources: limits(o.memoryMiB, "100m"),
-              },
-            ],
-          },
-        },
+    const { runtime } = o.profile;
+    deploymentWithService(this, {
+      ...o,
+      name: `${PROVIDER_HOST_PREFIX}${o.profile.id}`,
+      app: { app: "provider", provider: o.profile.id },
+      container: {
+        name: "provider",
+        image: runtime.image,
+        args: runtime.args,
+        env: [
+          ...Object.entries(runtime.env).map(([n, v]) => ({ name: n, value: literal(v) })),
+          { name: "PROVIDER_HOST", value: "0.0.0.0" },
+          { name: "PROVIDER_PORT", value: String(runtime.port) },
+        ],
+        resources: limits(o.memoryMiB, "100m"),
       },
-      ...namespace.inNamespace,
-    });
-    new ServiceV1(this, "service", {
-      metadata: namespace.metadata(name),
-      spec: { selector: app, port: [{ name: "avr", port: profile.runtime.port, targetPort: String(profile.runtime.port) }] },
-      ...namespace.inNamespace,
+      ports: [{ name: "avr", port: runtime.port }],
     });
   }
 }
@@ -123,44 +136,21 @@ export class CoreWorkload extends Construct {
   constructor(scope: Construct, id: string, o: TWorkload & { image: string; memoryMiB: number; env: TEnv[]; host: string }) {
     super(scope, id);
     const { namespace } = o;
-    const app = { app: "core" };
-    new DeploymentV1(this, "deployment", {
-      metadata: namespace.metadata("core", app),
-      waitForRollout: o.waitForRollout,
-      spec: {
-        replicas: o.replicas,
-        selector: { matchLabels: app },
-        template: {
-          metadata: { labels: { ...namespace.labels, ...app } },
-          spec: {
-            container: [
-              {
-                name: "core",
-                image: o.image,
-                env: o.env,
-                port: [
-                  { containerPort: CORE_PORTS.http, name: "http" },
-                  { containerPort: CORE_PORTS.audioSocket, name: "audiosocket" },
-                ],
-                resources: limits(o.memoryMiB, "200m"),
-                readinessProbe: { httpGet: { path: "/healthz", port: String(CORE_PORTS.http) }, periodSeconds: 2 },
-              },
-            ],
-          },
-        },
+    deploymentWithService(this, {
+      ...o,
+      name: "core",
+      app: { app: "core" },
+      container: {
+        name: "core",
+        image: o.image,
+        env: o.env,
+        resources: limits(o.memoryMiB, "200m"),
+        readinessProbe: { httpGet: { path: "/healthz", port: String(CORE_PORTS.http) }, periodSeconds: 2 },
       },
-      ...namespace.inNamespace,
-    });
-    new ServiceV1(this, "service", {
-      metadata: namespace.metadata("core"),
-      spec: {
-        selector: app,
-        port: [
-          { name: "http", port: CORE_PORTS.http, targetPort: String(CORE_PORTS.http) },
-          { name: "audiosocket", port: CORE_PORTS.audioSocket, targetPort: String(CORE_PORTS.audioSocket) },
-        ],
-      },
-      ...namespace.inNamespace,
+      ports: [
+        { name: "http", port: CORE_PORTS.http },
+        { name: "audiosocket", port: CORE_PORTS.audioSocket },
+      ],
     });
     new IngressV1(this, "ingress", {
       metadata: { ...namespace.metadata("core"), annotations: { "traefik.ingress.kubernetes.io/router.entrypoints": "web" } },
