@@ -11,6 +11,8 @@ import { NotFoundError, type TApiKeyRow, type TStore } from "./store.ts";
 const MAX_GRANT_SECONDS = 100_000_000;
 
 export const ZCreateLicenseSchema = z.strictObject({
+  /** Chosen by the caller to make creation idempotent: the platform passes its tenant's id, so a retried create finds the license it made. */
+  id: ZLicenseIdSchema.optional(),
   name: z.string().trim().min(1).max(200),
   seconds: z.number().int().min(0).max(MAX_GRANT_SECONDS),
 });
@@ -77,7 +79,10 @@ export function createAdmin(store: TStore, hooks: { keyRevoked?: (keyId: string)
   return {
     createLicense: async (input: z.input<typeof ZCreateLicenseSchema>) => {
       const i = ZCreateLicenseSchema.parse(input);
-      return store.createLicense({ id: randomUUID(), name: i.name, seconds: i.seconds });
+      const created = await store.createLicense({ id: i.id ?? randomUUID(), name: i.name, seconds: i.seconds });
+      if (created === "exists_differently")
+        throw new ApiError(409, "license_exists", `license ${i.id} exists with another name`);
+      return created;
     },
     grantCredits: async (input: z.input<typeof ZGrantSchema>) => {
       const i = ZGrantSchema.parse(input);

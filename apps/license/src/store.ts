@@ -144,13 +144,17 @@ export function createStore(options: { url: string; poolSize?: number }) {
     getLicense,
     close: () => pool.end(),
 
-    async createLicense(input: { id: string; name: string; seconds: number }): Promise<TLicenseRow> {
+    /** Creates a license; the same id and name again returns the existing license unchanged (a retried create). */
+    async createLicense(input: { id: string; name: string; seconds: number }): Promise<TLicenseRow | "exists_differently"> {
       return tx(async (c) => {
-        const { rows } = await c.query("INSERT INTO license (id, name, balance_seconds) VALUES ($1, $2, $3) RETURNING *", [
-          input.id,
-          input.name,
-          input.seconds,
-        ]);
+        const { rows } = await c.query(
+          "INSERT INTO license (id, name, balance_seconds) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING *",
+          [input.id, input.name, input.seconds],
+        );
+        if (rows.length === 0) {
+          const existing = await licenseVia(c, input.id);
+          return existing?.name === input.name ? existing : "exists_differently";
+        }
         await c.query(
           "INSERT INTO ledger_entry (license_id, kind, delta_seconds, balance_after, note) VALUES ($1, 'grant', $2, $2, 'initial credit')",
           [input.id, input.seconds],

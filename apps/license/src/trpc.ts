@@ -8,7 +8,9 @@ import { ApiError } from "./errors.ts";
 
 export type TAdminContext = { admin: TAdmin; adminToken: string | undefined; presentedToken: string | undefined };
 
-const t = initTRPC.context<TAdminContext>().create();
+// isDev false: an error response carries a code and a message, never a stack trace with the
+// server's paths (whatever NODE_ENV says).
+const t = initTRPC.context<TAdminContext>().create({ isDev: false });
 
 function tokenMatches(presented: string | undefined, expected: string | undefined): boolean {
   if (!presented || !expected) return false;

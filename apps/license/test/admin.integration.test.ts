@@ -19,8 +19,23 @@ const client = (token: string) =>
   createTRPCClient<TLicenseAdminRouter>({ links: [httpLink({ url: `${h.url}/trpc`, headers: { authorization: `Bearer ${token}` } })] });
 
 describe("tRPC admin router", () => {
-  it("refuses calls without the admin token", async () => {
+  it("refuses calls without the admin token, with no stack trace or server path in the answer", async () => {
     await expect(client("wrong-token").verify.query()).rejects.toThrow(/admin token required/);
+    const res = await fetch(`${h.url}/trpc/verify`, { headers: { authorization: "Bearer wrong" } });
+    const body = await res.text();
+    expect(res.status).toBe(401);
+    expect(body).toContain("admin token required");
+    expect(body).not.toMatch(/stack|\/work\/|node_modules|\.ts:\d+/);
+  });
+
+  it("creates a license idempotently when the caller names its id (a retried create finds the same license)", async () => {
+    const admin = client(ADMIN_TOKEN);
+    const id = randomUUID();
+    const first = await admin.createLicense.mutate({ id, name: "Tenant acme", seconds: 600 });
+    const again = await admin.createLicense.mutate({ id, name: "Tenant acme", seconds: 600 });
+    expect(again).toEqual(first);
+    expect((await admin.ledger.query({ licenseId: id })).map((e) => e.deltaSeconds)).toEqual([600]);
+    await expect(admin.createLicense.mutate({ id, name: "Someone else", seconds: 1 })).rejects.toThrow(/exists with another name/);
   });
 
   it("creates, grants, issues and revokes keys, suspends and reactivates, and pages usage and ledger", async () => {

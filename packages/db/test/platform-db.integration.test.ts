@@ -42,13 +42,18 @@ describe("platform database", () => {
           slug: `acme-${suffix}`,
           name: "Acme",
           memberships: { create: { userId: user.id, role: "owner" } },
-          runs: { create: { action: "create" } },
+          runs: { create: { action: "create", events: { create: [{ seq: 1, event: { type: "phase", phase: "synth" } }] } } },
         },
       });
-      const loaded = await prisma.tenant.findUniqueOrThrow({ where: { slug: tenant.slug }, include: { memberships: true, runs: true } });
+      const loaded = await prisma.tenant.findUniqueOrThrow({
+        where: { slug: tenant.slug },
+        include: { memberships: true, runs: { include: { events: true } } },
+      });
       expect(loaded.status).toBe("provisioning");
       expect(loaded.memberships.map((m) => [m.userId, m.role])).toEqual([[user.id, "owner"]]);
-      expect(loaded.runs.map((r) => [r.action, r.status, r.events])).toEqual([["create", "queued", []]]);
+      expect(loaded.runs.map((r) => [r.action, r.status, r.progress, r.events.map((e) => e.event)])).toEqual([
+        ["create", "queued", 0, [{ type: "phase", phase: "synth" }]],
+      ]);
       await expect(prisma.tenant.create({ data: { slug: tenant.slug, name: "Copy" } })).rejects.toThrow(/Unique constraint/);
       // Deleting the user cascades to the membership but keeps the tenant.
       await prisma.user.delete({ where: { id: user.id } });

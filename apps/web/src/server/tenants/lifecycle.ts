@@ -1,0 +1,158 @@
+// A tenant's life: created, suspended, reactivated, deleted. Each request writes the tenant's
+// new status and a queued provisioning run in one transaction, then asks a worker to run it;
+// the page follows the run. Runs of one tenant happen one after another, in order.
+import type { Prisma, PrismaClient, RunAction, TenantStatus } from "@dsai/db";
+import { ZDisplayNameSchema, ZSlugSchema } from "@dsai/contracts";
+import { z } from "zod";
+import { ConflictError, InputError, NotFoundError } from "../errors.ts";
+import type { TRunQueue } from "../jobs/queue.ts";
+
+/** Hosts the platform itself uses under the base domain (the console is app.<domain>). */
+export const RESERVED_SLUGS = new Set(["app", "www", "api", "admin", "console", "license", "traefik", "asterisk", "sip", "mail"]);
+
+export const ZNewSlugSchema = ZSlugSchema.refine((s) => !RESERVED_SLUGS.has(s), "reserved for the platform; choose another");
+export const ZCreateTenantSchema = z.strictObject({ slug: ZNewSlugSchema, name: ZDisplayNameSchema });
+
+/** Runs not yet finished: a tenant has at most a few, run in order. */
+const UNFINISHED = { status: { in: ["queued", "running"] } } satisfies Prisma.ProvisioningRunWhereInput;
+
+/** What each action needs the tenant to be, and what the tenant is while the run goes. */
+const TRANSITIONS: Record<Exclude<RunAction, "create" | "update">, { from: TenantStatus[]; during: TenantStatus }> = {
+  suspend: { from: ["active"], during: "suspending" },
+  reactivate: { from: ["suspended"], during: "reactivating" },
+  delete: { from: ["active", "suspended", "failed", "provisioning"], during: "deleting" },
+};
+
+export type TSlugCheck = { slug: string; available: boolean; reason?: string };
+
+/** Live check of a slug on the create form: its format, then whether anyone holds it (deleted tenants keep theirs). */
+export async function checkSlug(db: PrismaClient, slug: string): Promise<TSlugCheck> {
+  const parsed = ZNewSlugSchema.safeParse(slug);
+  if (!parsed.success) return { slug, available: false, reason: parsed.error.issues[0]?.message ?? "invalid" };
+  const taken = await db.tenant.findUnique({ where: { slug }, select: { id: true } });
+  return taken ? { slug, available: false, reason: "taken" } : { slug, available: true };
+}
+
+export async function createTenant(db: PrismaClient, queue: TRunQueue, userId: string, input: unknown) {
+  const i = InputError.parse(ZCreateTenantSchema, input, "tenant");
+  let tenant: { id: string; slug: string };
+  try {
+    tenant = await db.$transaction(async (tx) => {
+      const created = await tx.tenant.create({
+        data: {
+          slug: i.slug,
+          name: i.name,
+          status: "provisioning",
+          memberships: { create: { userId, role: "owner" } },
+          runs: { create: { action: "create", requestedById: userId } },
+        },
+      });
+      await tx.auditEntry.create({ data: { userId, tenantId: created.id, action: "tenant.create", detail: { slug: i.slug } } });
+      return created;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === "P2002") throw new InputError("tenant", [{ path: "slug", message: "taken" }]);
+    throw err;
+  }
+  await queue.enqueue(tenant.id);
+  return tenant;
+}
+
+/** Suspend, reactivate or delete: refused unless the tenant is in a state the action starts from. */
+export async function requestAction(
+  db: PrismaClient,
+  queue: TRunQueue,
+  userId: string,
+  tenantId: string,
+  action: keyof typeof TRANSITIONS,
+) {
+  const rule = TRANSITIONS[action];
+  const run = await db.$transaction(async (tx) => {
+    // Row lock: two requests for one tenant are decided one after the other.
+    const [tenant] = await tx.$queryRaw<{ status: TenantStatus }[]>`SELECT status FROM "Tenant" WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    if (!tenant) throw new NotFoundError("No such tenant.");
+    if (!rule.from.includes(tenant.status))
+      throw new ConflictError(`The tenant is ${tenant.status}; ${action} needs it ${rule.from.join(" or ")}.`);
+    const busy = action !== "delete" && (await tx.provisioningRun.count({ where: { tenantId, ...UNFINISHED } })) > 0;
+    if (busy) throw new ConflictError("A run is in progress for this tenant; wait for it to finish.");
+    await tx.tenant.update({ where: { id: tenantId }, data: { status: rule.during } });
+    await tx.auditEntry.create({ data: { userId, tenantId, action: `tenant.${action}` } });
+    return tx.provisioningRun.create({ data: { tenantId, action, requestedById: userId } });
+  });
+  await queue.enqueue(tenantId);
+  return run;
+}
+
+/** A failed tenant's last failed run, queued again (tofu converges from wherever it stopped). */
+export async function retryLastRun(db: PrismaClient, queue: TRunQueue, userId: string, tenantId: string) {
+  const run = await db.$transaction(async (tx) => {
+    const [tenant] = await tx.$queryRaw<{ status: TenantStatus }[]>`SELECT status FROM "Tenant" WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    if (tenant?.status !== "failed") throw new ConflictError("Only a failed tenant's run can be retried.");
+    const failed = await tx.provisioningRun.findFirst({ where: { tenantId, status: "failed" }, orderBy: { queuedAt: "desc" } });
+    if (!failed) throw new ConflictError("This tenant has no failed run.");
+    const during: Record<RunAction, TenantStatus> = {
+      create: "provisioning",
+      update: "provisioning",
+      suspend: "suspending",
+      reactivate: "reactivating",
+      delete: "deleting",
+    };
+    await tx.tenant.update({ where: { id: tenantId }, data: { status: during[failed.action] } });
+    await tx.auditEntry.create({ data: { userId, tenantId, action: "tenant.retry", detail: { runId: failed.id } } });
+    return tx.provisioningRun.create({ data: { tenantId, action: failed.action, requestedById: userId } });
+  });
+  await queue.enqueue(tenantId);
+  return run;
+}
+
+export function listTenants(db: PrismaClient, userId: string) {
+  return db.membership
+    .findMany({ where: { userId }, include: { tenant: true }, orderBy: { tenant: { createdAt: "desc" } } })
+    .then((rows) =>
+      rows.map(({ tenant, role }) => ({ slug: tenant.slug, name: tenant.name, status: tenant.status, role, createdAt: tenant.createdAt })),
+    );
+}
+
+const runView = (r: Prisma.ProvisioningRunGetPayload<object>) => ({
+  id: r.id,
+  action: r.action,
+  status: r.status,
+  phase: r.phase,
+  progress: r.progress,
+  planSummary: r.planSummary,
+  error: r.error,
+  attempts: r.attempts,
+  queuedAt: r.queuedAt,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+  durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+});
+export type TRunView = ReturnType<typeof runView>;
+
+export async function tenantOverview(db: PrismaClient, tenantId: string, baseDomain: string) {
+  const tenant = await db.tenant.findUniqueOrThrow({ where: { id: tenantId } });
+  const runs = await db.provisioningRun.findMany({ where: { tenantId }, orderBy: { queuedAt: "desc" }, take: 1 });
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    status: tenant.status,
+    target: tenant.target,
+    createdAt: tenant.createdAt,
+    endpoints: { host: `${tenant.slug}.${baseDomain}`, sipDomain: baseDomain },
+    outputs: tenant.outputs,
+    latestRun: runs[0] ? runView(runs[0]) : null,
+  };
+}
+
+export async function listRuns(db: PrismaClient, tenantId: string, take = 50) {
+  const runs = await db.provisioningRun.findMany({ where: { tenantId }, orderBy: { queuedAt: "desc" }, take });
+  return runs.map(runView);
+}
+
+/** A run's events after `afterSeq`: the page polls with the last sequence it has (a live log that survives a reload). */
+export async function runEvents(db: PrismaClient, tenantId: string, runId: string, afterSeq: number) {
+  const run = await db.provisioningRun.findFirst({ where: { id: runId, tenantId } });
+  if (!run) throw new NotFoundError("No such run.");
+  const events = await db.runEvent.findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: 500 });
+  return { run: runView(run), events: events.map((e) => ({ seq: e.seq, at: e.at, event: e.event })) };
+}
