@@ -80,8 +80,7 @@ export function createAdmin(store: TStore, hooks: { keyRevoked?: (keyId: string)
     createLicense: async (input: z.input<typeof ZCreateLicenseSchema>) => {
       const i = ZCreateLicenseSchema.parse(input);
       const created = await store.createLicense({ id: i.id ?? randomUUID(), name: i.name, seconds: i.seconds });
-      if (created === "exists_differently")
-        throw new ApiError(409, "license_exists", `license ${i.id} exists with another name`);
+      if (created === "exists_differently") throw new ApiError(409, "license_exists", `license ${i.id} exists with another name`);
       return created;
     },
     grantCredits: async (input: z.input<typeof ZGrantSchema>) => {

@@ -12,3 +12,4 @@ export const PLATFORM_MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migratio
 export function createPlatformClient(url: string): PrismaClient {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
 }
+export { platformFactories } from "./factories.ts";

@@ -1,3 +1,5 @@
+export { platformObjectNames, type TPlatformStackOptions, ZDockerNameSchema, ZPlatformStackOptionsSchema } from "./platform/options.ts";
+export { PlatformStack } from "./platform/platform-stack.ts";
 export * from "./provisioner/progress.ts";
 export * from "./provisioner/provisioner.ts";
 export * from "./provisioner/run-lock.ts";

@@ -60,6 +60,12 @@ let initsInOrder: Promise<unknown> = Promise.resolve();
 
 export type TTofu = ReturnType<typeof createTofu>;
 
+/**
+ * A state lock is waited for, not refused: when a worker dies mid-apply its tofu child lives on
+ * and holds the lock until it ends; the run picked up again then proceeds from that state.
+ */
+const LOCK_TIMEOUT = "-lock-timeout=5m";
+
 export function createTofu(options: TTofuOptions) {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -123,7 +129,7 @@ export function createTofu(options: TTofuOptions) {
 
     /** Plans into PLAN_FILE and returns what would change. */
     async plan(opts: { destroy?: boolean; refreshOnly?: boolean } = {}): Promise<TPlanSummary> {
-      const args = ["plan", "-input=false", "-json", "-detailed-exitcode", `-out=${PLAN_FILE}`];
+      const args = ["plan", "-input=false", LOCK_TIMEOUT, "-json", "-detailed-exitcode", `-out=${PLAN_FILE}`];
       if (opts.destroy) args.push("-destroy");
       // What changed outside tofu since the last apply (drift), without planning any change.
       if (opts.refreshOnly) args.push("-refresh-only");
@@ -141,11 +147,11 @@ export function createTofu(options: TTofuOptions) {
 
     /** Applies exactly the plan saved by plan(), never a fresh one. */
     async apply(): Promise<void> {
-      await run(["apply", "-input=false", "-json", PLAN_FILE], true);
+      await run(["apply", "-input=false", LOCK_TIMEOUT, "-json", PLAN_FILE], true);
     },
 
     async destroy(): Promise<void> {
-      await run(["destroy", "-input=false", "-json", "-auto-approve"], true);
+      await run(["destroy", "-input=false", LOCK_TIMEOUT, "-json", "-auto-approve"], true);
     },
 
     async output(): Promise<Record<string, unknown>> {

@@ -1,8 +1,9 @@
 // tRPC for the console. Procedures are thin; the work is in named functions per domain. Every
 // error leaves as a code and a message in words: field issues for bad input (shown next to each
 // field), and for anything unexpected a generic message — never a stack trace or a path.
-import type { PrismaClient } from "@dsai/db";
+
 import { FieldIssuesError, fieldIssues, ZSlugSchema } from "@dsai/contracts";
+import type { PrismaClient } from "@dsai/db";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { TSessionUser } from "../auth/accounts.ts";
@@ -23,11 +24,14 @@ const t = initTRPC.context<TContext>().create({
   isDev: false,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    const issues =
-      cause instanceof FieldIssuesError ? cause.issues : cause instanceof z.ZodError ? fieldIssues(cause) : undefined;
+    const issues = cause instanceof FieldIssuesError ? cause.issues : cause instanceof z.ZodError ? fieldIssues(cause) : undefined;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
-      message: internal ? "Something went wrong on our side. It has been logged; please try again." : issues ? "Some fields need attention." : shape.message,
+      message: internal
+        ? "Something went wrong on our side. It has been logged; please try again."
+        : issues
+          ? "Some fields need attention."
+          : shape.message,
       code: shape.code,
       data: { code: shape.data.code, httpStatus: shape.data.httpStatus, ...(issues && { fieldIssues: issues }) },
     };

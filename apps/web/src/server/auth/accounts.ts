@@ -1,7 +1,8 @@
 // Accounts: sign-up and the credentials check behind Auth.js's Credentials provider. Both are
 // plain functions over the platform database, so tests call them without a browser.
-import type { PrismaClient } from "@dsai/db";
+
 import { ZDisplayNameSchema } from "@dsai/contracts";
+import type { PrismaClient } from "@dsai/db";
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { decoyHash, hashPassword, verifyPassword } from "./password.ts";
@@ -23,7 +24,8 @@ export async function signUp(db: PrismaClient, input: unknown): Promise<TSession
     await db.auditEntry.create({ data: { userId: user.id, action: "user.sign-up" } });
     return { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin };
   } catch (err) {
-    if ((err as { code?: string }).code === "P2002") throw new InputError("sign-up", [{ path: "email", message: "an account with this email exists" }]);
+    if ((err as { code?: string }).code === "P2002")
+      throw new InputError("sign-up", [{ path: "email", message: "an account with this email exists" }]);
     throw err;
   }
 }

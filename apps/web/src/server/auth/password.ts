@@ -1,8 +1,13 @@
 // Passwords are stored only as argon2id hashes (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
 import { hash, verify } from "@node-rs/argon2";
 
-const PARAMS = { // 2 = Argon2id (the package exports it as an ambient const enum, which isolated modules cannot read).
-  algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const PARAMS = {
+  // 2 = Argon2id (the package exports it as an ambient const enum, which isolated modules cannot read).
+  algorithm: 2,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, PARAMS);

@@ -1,8 +1,9 @@
 // A tenant's life: created, suspended, reactivated, deleted. Each request writes the tenant's
 // new status and a queued provisioning run in one transaction, then asks a worker to run it;
 // the page follows the run. Runs of one tenant happen one after another, in order.
-import type { Prisma, PrismaClient, RunAction, TenantStatus } from "@dsai/db";
+
 import { ZDisplayNameSchema, ZSlugSchema } from "@dsai/contracts";
+import type { Prisma, PrismaClient, RunAction, TenantStatus } from "@dsai/db";
 import { z } from "zod";
 import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { TRunQueue } from "../jobs/queue.ts";

@@ -1,0 +1,34 @@
+// What the provisioning worker needs to know about the platform it provisions into, validated
+// once at start: a missing or malformed setting stops the worker with every bad field named.
+import { parseSecretKey, ZHostSchema, ZImageSchema } from "@dsai/contracts";
+import { ZDockerNameSchema } from "@dsai/stacks";
+import { z } from "zod";
+import { InputError } from "../server/errors.ts";
+
+export const ZWorkerConfigSchema = z.strictObject({
+  databaseUrl: z.url(),
+  /** 32 bytes, base64: seals tenants' secrets and license keys in the platform database. */
+  secretKey: z.base64().refine((k) => Buffer.from(k, "base64").length === 32, "32 bytes, base64"),
+  baseDomain: ZHostSchema,
+  /** Parent of the tenants' working directories (terraform-state/). */
+  stateRoot: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
+  images: z.strictObject({ core: ZImageSchema, postgres: ZImageSchema }),
+  asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
+  platformContainers: z.array(ZDockerNameSchema).max(8),
+  ari: z.strictObject({ url: z.url(), user: z.string().min(1), password: z.string().min(1) }).optional(),
+  license: z.strictObject({
+    /** Where the worker reaches the License Service's admin API. */
+    adminUrl: z.url(),
+    adminToken: z.string().min(16),
+    /** Where tenant cores reach it (from inside their containers). */
+    urlForCores: z.url(),
+  }),
+  /** Credit of a new tenant's license, in call seconds. */
+  initialCreditSeconds: z.number().int().min(0).default(3_600),
+});
+export type TWorkerConfig = z.output<typeof ZWorkerConfigSchema>;
+
+export function parseWorkerConfig(input: unknown): TWorkerConfig & { key: Buffer } {
+  const config = InputError.parse(ZWorkerConfigSchema, input, "worker configuration");
+  return { ...config, key: parseSecretKey(config.secretKey) };
+}

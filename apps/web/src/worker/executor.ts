@@ -1,0 +1,174 @@
+// The worker's side of a provisioning run: the tenant's license and secrets, the desired state
+// the run applies, the provisioner's apply or destroy with its progress written as the run's
+// event log, and the tenant's new status. A run that fails keeps its error in words (tofu's
+// diagnostics) and leaves the tenant "failed" with a retry offered; nothing is lost: a retried
+// run re-applies and converges.
+
+import { GENERATOR_VERSION, openSecret, sealSecret, type TTenantDesiredState, ZTenantDesiredStateSchema } from "@dsai/contracts";
+import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } from "@dsai/db";
+import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
+import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
+import { claimNextRun, RENEW_MS, renewLease, runEventLog } from "../server/runs/claim.ts";
+import type { TWorkerConfig } from "./config.ts";
+import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "./tenant-secrets.ts";
+
+export type TExecutorDeps = {
+  db: PrismaClient;
+  provisioner: TProvisioner;
+  license: TLicenseAdmin;
+  config: TWorkerConfig & { key: Buffer };
+  log?: (line: string) => void;
+};
+
+/** The tenant's status once a run of this action succeeded. */
+const AFTER: Record<RunAction, TenantStatus> = {
+  create: "active",
+  update: "active",
+  suspend: "suspended",
+  reactivate: "active",
+  delete: "deleted",
+};
+
+export function createRunExecutor(d: TExecutorDeps) {
+  const log = d.log ?? ((line: string) => process.stdout.write(`worker: ${line}\n`));
+
+  /** The tenant's license (created once, under the tenant's id) and a key for its core. */
+  async function ensureLicense(tenant: Tenant): Promise<{ id: string; key: string }> {
+    if (tenant.licenseId && tenant.licenseKeyEncrypted)
+      return { id: tenant.licenseId, key: openSecret(d.config.key, tenant.licenseKeyEncrypted) };
+    const license = await d.license.createLicense({ id: tenant.id, name: `tenant ${tenant.slug}`, seconds: d.config.initialCreditSeconds });
+    const issued = await d.license.issueKey(license.id, "tenant core");
+    await d.db.tenant.update({
+      where: { id: tenant.id },
+      data: { licenseId: license.id, licenseKeyEncrypted: sealSecret(d.config.key, issued.token) },
+    });
+    return { id: license.id, key: issued.token };
+  }
+
+  async function ensureSecrets(tenant: Tenant): Promise<TTenantSecrets> {
+    if (tenant.secretsSealed) return openJson<TTenantSecrets>(d.config.key, tenant.secretsSealed);
+    const secrets = newTenantSecrets();
+    await d.db.tenant.update({ where: { id: tenant.id }, data: { secretsSealed: sealJson(d.config.key, secrets) } });
+    return secrets;
+  }
+
+  async function deploymentFor(tenant: Tenant): Promise<TTenantDeployment> {
+    const license = await ensureLicense(tenant);
+    return {
+      baseDomain: d.config.baseDomain,
+      images: d.config.images,
+      asteriskConfDir: d.config.asteriskConfDir,
+      platformContainers: d.config.platformContainers,
+      secrets: await ensureSecrets(tenant),
+      license: { url: d.config.license.urlForCores, id: license.id, key: license.key },
+      limits: { coreMemoryMiB: 512, providerMemoryMiB: 512, databaseMemoryMiB: 256, cpus: 1 },
+    };
+  }
+
+  /**
+   * What the run applies: the state the last successful run applied (a new tenant: nothing yet),
+   * with the status the action asks for.
+   */
+  async function desiredStateFor(tenant: Tenant, action: RunAction): Promise<TTenantDesiredState> {
+    const last = await d.db.provisioningRun.findFirst({
+      where: { tenantId: tenant.id, status: "succeeded", desiredState: { not: undefined } },
+      orderBy: { finishedAt: "desc" },
+    });
+    const base = last?.desiredState
+      ? ZTenantDesiredStateSchema.parse(last.desiredState)
+      : ZTenantDesiredStateSchema.parse({ generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active" });
+    return { ...base, generatorVersion: GENERATOR_VERSION, status: action === "suspend" ? "suspended" : "active" };
+  }
+
+  async function execute(run: ProvisioningRun): Promise<void> {
+    const tenant = await d.db.tenant.findUniqueOrThrow({ where: { id: run.tenantId } });
+    const lastSeq = await d.db.runEvent.aggregate({ where: { runId: run.id }, _max: { seq: true } });
+    const events = runEventLog(d.db, run.id, lastSeq._max.seq ?? 0);
+    const lease = setInterval(() => void renewLease(d.db, run.id).catch(() => {}), RENEW_MS);
+    let progress = { phase: run.phase, percent: 0 };
+    let progressWrite = Promise.resolve();
+    const onEvent = (event: TProvisionEvent) => {
+      events.append(event);
+      if (event.type === "phase") progress = { phase: event.phase, percent: event.phase === "done" ? 100 : progress.percent };
+      else if (event.type === "progress") progress = { ...progress, percent: event.percent };
+      else return;
+      const { phase, percent } = progress;
+      progressWrite = progressWrite.then(() =>
+        d.db.provisioningRun.update({ where: { id: run.id }, data: { phase, progress: percent } }).then(
+          () => {},
+          () => {},
+        ),
+      );
+    };
+    log(`${tenant.slug}: ${run.action} (run ${run.id}, attempt ${run.attempts})`);
+    try {
+      if (run.attempts > 1) onEvent({ type: "diagnostic", severity: "warning", summary: "Resumed after an interrupted attempt." });
+      if (run.action === "delete") {
+        const result = await d.provisioner.destroy(tenant.slug, { onEvent });
+        if (tenant.licenseId)
+          await d.license.close(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
+        await progressWrite;
+        await finish(run, tenant, { reloaded: result.reloaded }, { outputs: undefined, secretsSealed: null, licenseKeyEncrypted: null });
+      } else {
+        const deployment = await deploymentFor(tenant);
+        const desiredState = await desiredStateFor(tenant, run.action);
+        await d.db.provisioningRun.update({ where: { id: run.id }, data: { desiredState } });
+        if (run.action === "reactivate" && tenant.licenseId)
+          await d.license.reactivate(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
+        const result = await d.provisioner.apply({ desiredState, deployment }, { onEvent });
+        if (run.action === "suspend" && tenant.licenseId)
+          await d.license.suspend(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
+        await progressWrite;
+        const { resources: _resources, ...counts } = result.plan;
+        await finish(run, tenant, { ...counts, reloaded: result.reloaded }, { outputs: result.outputs as object });
+      }
+      log(`${tenant.slug}: ${run.action} succeeded`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`${tenant.slug}: ${run.action} failed: ${message.split("\n")[0]}`);
+      events.append({ type: "diagnostic", severity: "error", summary: `${run.action} failed`, detail: message });
+      await progressWrite;
+      await d.db.$transaction([
+        d.db.provisioningRun.update({
+          where: { id: run.id },
+          data: { status: "failed", error: message, finishedAt: new Date(), lockedUntil: null },
+        }),
+        d.db.tenant.update({ where: { id: tenant.id }, data: { status: "failed" } }),
+      ]);
+    } finally {
+      clearInterval(lease);
+      await events.close();
+    }
+  }
+
+  async function finish(
+    run: ProvisioningRun,
+    tenant: Tenant,
+    planSummary: object,
+    tenantData: Partial<Pick<Tenant, "secretsSealed" | "licenseKeyEncrypted">> & { outputs?: object },
+  ) {
+    const { outputs, ...rest } = tenantData;
+    await d.db.$transaction([
+      d.db.provisioningRun.update({
+        where: { id: run.id },
+        data: { status: "succeeded", planSummary, phase: "done", progress: 100, finishedAt: new Date(), lockedUntil: null },
+      }),
+      d.db.tenant.update({
+        where: { id: tenant.id },
+        data: { status: AFTER[run.action], ...rest, ...(outputs !== undefined && { outputs }) },
+      }),
+    ]);
+  }
+
+  return {
+    /** Works through the tenant's unfinished runs, oldest first; returns when none is left to claim. */
+    async drainTenant(tenantId: string): Promise<void> {
+      for (;;) {
+        const run = await claimNextRun(d.db, tenantId);
+        if (!run) return;
+        await execute(run);
+      }
+    },
+  };
+}
+export type TRunExecutor = ReturnType<typeof createRunExecutor>;

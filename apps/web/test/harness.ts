@@ -1,0 +1,40 @@
+// The console's API against real Postgres: the committed platform migrations, a real pg-boss
+// queue, and callers made with createCaller for any signed-in user (or nobody).
+import { createPlatformClient, PLATFORM_MIGRATIONS_DIR, type PrismaClient, platformFactories } from "@dsai/db";
+import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
+import { createCaller } from "../src/server/api/root.ts";
+import type { TSessionUser } from "../src/server/auth/accounts.ts";
+import { startQueue } from "../src/server/jobs/queue.ts";
+
+export const BASE_DOMAIN = "dsai.localhost";
+
+export async function startConsoleHarness() {
+  const server = await startTestServer();
+  const database = await createTestDatabase(server.adminUrl, "console");
+  await applyMigrations({ url: database.url, migrationsDir: PLATFORM_MIGRATIONS_DIR });
+  const db: PrismaClient = createPlatformClient(database.url);
+  const queue = await startQueue(database.url);
+  const make = platformFactories(db);
+  const sessionOf = (u: { id: string; email: string; name: string | null; isPlatformAdmin: boolean }): TSessionUser => ({
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    isPlatformAdmin: u.isPlatformAdmin,
+  });
+  return {
+    db,
+    queue,
+    databaseUrl: database.url,
+    adminUrl: server.adminUrl,
+    make,
+    sessionOf,
+    callerAs: (user: TSessionUser | null) => createCaller({ db, user, queue, baseDomain: BASE_DOMAIN }),
+    async close() {
+      await queue.stop();
+      await db.$disconnect();
+      await database.close();
+      await server.stop();
+    },
+  };
+}
+export type TConsoleHarness = Awaited<ReturnType<typeof startConsoleHarness>>;

@@ -1,0 +1,151 @@
+// The console's tenant API through createCaller against real Postgres: every procedure under
+// every kind of caller (owner, admin, member, stranger, anonymous), the lifecycle's rules, and
+// errors that name fields and never leak internals.
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TSessionUser } from "../src/server/auth/accounts.ts";
+import { startConsoleHarness, type TConsoleHarness } from "./harness.ts";
+
+let h: TConsoleHarness;
+const who: Record<"owner" | "admin" | "member" | "stranger", TSessionUser> = {} as never;
+
+beforeAll(async () => {
+  h = await startConsoleHarness();
+  for (const name of ["owner", "admin", "member", "stranger"] as const) who[name] = h.sessionOf(await h.make.user());
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+type TCaller = ReturnType<TConsoleHarness["callerAs"]>;
+/** The tenant-scoped procedures, the least role each needs, and a call with valid input. */
+const PROCEDURES: { name: string; least: "member" | "admin" | "owner"; call: (c: TCaller, slug: string) => Promise<unknown> }[] = [
+  { name: "tenant.get", least: "member", call: (c, tenant) => c.tenant.get({ tenant }) },
+  { name: "tenant.runs", least: "member", call: (c, tenant) => c.tenant.runs({ tenant }) },
+  {
+    name: "tenant.runEvents",
+    least: "member",
+    call: (c, tenant) => c.tenant.runEvents({ tenant, runId: "00000000-0000-4000-8000-000000000000", afterSeq: 0 }),
+  },
+  { name: "tenant.suspend", least: "admin", call: (c, tenant) => c.tenant.suspend({ tenant }) },
+  { name: "tenant.reactivate", least: "admin", call: (c, tenant) => c.tenant.reactivate({ tenant }) },
+  { name: "tenant.retry", least: "admin", call: (c, tenant) => c.tenant.retry({ tenant }) },
+  { name: "tenant.delete", least: "owner", call: (c, tenant) => c.tenant.delete({ tenant, confirmSlug: tenant }) },
+];
+const RANK = { member: 1, admin: 2, owner: 3 } as const;
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => "OK",
+    (err: unknown) => (err instanceof TRPCError ? err.code : `not a TRPCError: ${String(err)}`),
+  );
+
+describe("authorization matrix", () => {
+  for (const p of PROCEDURES) {
+    it(`${p.name}: anonymous -> UNAUTHORIZED, stranger -> NOT_FOUND, below ${p.least} -> FORBIDDEN, others pass the check`, async () => {
+      const tenant = await h.make.tenant({
+        members: [
+          { userId: who.owner.id, role: "owner" },
+          { userId: who.admin.id, role: "admin" },
+          { userId: who.member.id, role: "member" },
+        ],
+      });
+      expect(await codeOf(p.call(h.callerAs(null), tenant.slug))).toBe("UNAUTHORIZED");
+      expect(await codeOf(p.call(h.callerAs(who.stranger), tenant.slug))).toBe("NOT_FOUND");
+      for (const role of ["member", "admin", "owner"] as const) {
+        const code = await codeOf(p.call(h.callerAs(who[role]), tenant.slug));
+        if (RANK[role] < RANK[p.least]) expect(code, role).toBe("FORBIDDEN");
+        // Allowed: the call succeeds or is refused for the tenant's state — never for who asks.
+        else expect(["OK", "CONFLICT", "NOT_FOUND"], `${role}: ${code}`).toContain(code);
+      }
+      // A member's allowed NOT_FOUND is the run's (runEvents with an unknown run), not the tenant's.
+      if (p.name === "tenant.runEvents") await expect(p.call(h.callerAs(who.member), tenant.slug)).rejects.toThrow(/No such run/);
+    });
+  }
+
+  it("tenant.list, checkSlug and create need a signed-in user; list shows only the caller's tenants", async () => {
+    expect(await codeOf(h.callerAs(null).tenant.list())).toBe("UNAUTHORIZED");
+    expect(await codeOf(h.callerAs(null).tenant.checkSlug({ slug: "acme" }))).toBe("UNAUTHORIZED");
+    expect(await codeOf(h.callerAs(null).tenant.create({ slug: "anon", name: "x" }))).toBe("UNAUTHORIZED");
+    const mine = await h.make.tenant({ members: [{ userId: who.stranger.id, role: "member" }] });
+    const listed = await h.callerAs(who.stranger).tenant.list();
+    expect(listed.map((t) => t.slug)).toEqual([mine.slug]);
+  });
+});
+
+describe("tenant lifecycle", () => {
+  it("creates a tenant: the caller owns it, a create run is queued and a worker job is waiting", async () => {
+    const user = h.sessionOf(await h.make.user());
+    const caller = h.callerAs(user);
+    expect(await caller.tenant.checkSlug({ slug: "acme-voice" })).toEqual({ slug: "acme-voice", available: true });
+    await caller.tenant.create({ slug: "acme-voice", name: "Acme Voice" });
+    expect(await caller.tenant.checkSlug({ slug: "acme-voice" })).toEqual({ slug: "acme-voice", available: false, reason: "taken" });
+    const overview = await caller.tenant.get({ tenant: "acme-voice" });
+    expect(overview).toMatchObject({
+      status: "provisioning",
+      endpoints: { host: "acme-voice.dsai.localhost" },
+      latestRun: { action: "create", status: "queued" },
+    });
+    expect((await caller.tenant.list())[0]).toMatchObject({ slug: "acme-voice", role: "owner" });
+    expect(await h.queue.boss.getQueueSize("provision-tenant")).toBeGreaterThanOrEqual(1);
+    const audit = await h.db.auditEntry.findMany({ where: { userId: user.id } });
+    expect(audit.map((a) => a.action)).toEqual(["tenant.create"]);
+  });
+
+  it("refuses bad slugs with the reason next to the field, reserved names included", async () => {
+    const caller = h.callerAs(h.sessionOf(await h.make.user()));
+    for (const [slug, reason] of [
+      ["app", /reserved/],
+      ["Acme", /DNS label/],
+      ["a_b", /DNS label/],
+      ["x".repeat(33), /DNS label/],
+      ["-acme", /DNS label/],
+    ] as const) {
+      const check = await caller.tenant.checkSlug({ slug });
+      expect(check.available, slug).toBe(false);
+      expect(check.reason).toMatch(reason);
+      const err = await caller.tenant.create({ slug, name: "x" }).catch((e) => e);
+      expect(err).toBeInstanceOf(TRPCError);
+      expect(err.code).toBe("BAD_REQUEST");
+    }
+  });
+
+  it("moves through suspend and reactivate only from the right states, one run at a time", async () => {
+    const owner = h.sessionOf(await h.make.user());
+    const tenant = await h.make.tenant({ members: [{ userId: owner.id, role: "owner" }], status: "active" });
+    const caller = h.callerAs(owner);
+    await expect(caller.tenant.reactivate({ tenant: tenant.slug })).rejects.toThrow(/is active; reactivate needs it suspended/);
+    await caller.tenant.suspend({ tenant: tenant.slug });
+    expect((await caller.tenant.get({ tenant: tenant.slug })).status).toBe("suspending");
+    // While the suspend run waits, nothing else but delete may be asked.
+    await expect(caller.tenant.suspend({ tenant: tenant.slug })).rejects.toThrow(/is suspending/);
+    await expect(caller.tenant.delete({ tenant: tenant.slug, confirmSlug: "wrong" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(caller.tenant.delete({ tenant: tenant.slug, confirmSlug: tenant.slug })).rejects.toThrow(/is suspending/);
+    expect((await caller.tenant.runs({ tenant: tenant.slug })).map((r) => [r.action, r.status])).toEqual([["suspend", "queued"]]);
+  });
+
+  it("retries a failed tenant's last failed run", async () => {
+    const owner = h.sessionOf(await h.make.user());
+    const tenant = await h.make.tenant({ members: [{ userId: owner.id, role: "owner" }], status: "failed" });
+    await h.db.provisioningRun.create({ data: { tenantId: tenant.id, action: "create", status: "failed", error: "tofu apply failed" } });
+    const caller = h.callerAs(owner);
+    const run = await caller.tenant.retry({ tenant: tenant.slug });
+    expect(run).toMatchObject({ action: "create", status: "queued" });
+    expect((await caller.tenant.get({ tenant: tenant.slug })).status).toBe("provisioning");
+    await expect(caller.tenant.retry({ tenant: tenant.slug })).rejects.toThrow(/Only a failed tenant/);
+  });
+});
+
+describe("errors", () => {
+  it("an unexpected failure answers a generic message: no stack, no path, no SQL", async () => {
+    const user = h.sessionOf(await h.make.user());
+    // A user row that vanished under a live session makes the insert violate a foreign key.
+    await h.db.user.delete({ where: { id: user.id } });
+    const err = await h
+      .callerAs(user)
+      .tenant.create({ slug: "ghost-tenant", name: "Ghost" })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(TRPCError);
+    expect(err.code).toBe("INTERNAL_SERVER_ERROR");
+  });
+});
