@@ -77,7 +77,11 @@ describe("tenant lifecycle", () => {
   it("creates a tenant: the caller owns it, a create run is queued and a worker job is waiting", async () => {
     const user = h.sessionOf(await h.make.user());
     const caller = h.callerAs(user);
-    expect(await caller.tenant.checkSlug({ slug: "acme-voice" })).toEqual({ slug: "acme-voice", available: true });
+    expect(await caller.tenant.checkSlug({ slug: "acme-voice" })).toEqual({
+      slug: "acme-voice",
+      available: true,
+      host: "acme-voice.dsai.localhost",
+    });
     await caller.tenant.create({ slug: "acme-voice", name: "Acme Voice" });
     expect(await caller.tenant.checkSlug({ slug: "acme-voice" })).toEqual({ slug: "acme-voice", available: false, reason: "taken" });
     const overview = await caller.tenant.get({ tenant: "acme-voice" });

@@ -23,6 +23,8 @@ export const ZWorkerConfigSchema = z.strictObject({
     /** Where tenant cores reach it (from inside their containers). */
     urlForCores: z.url(),
   }),
+  /** A run's lease: a worker that stops renewing it (it died) loses the run after this long. */
+  runLeaseMs: z.number().int().min(3_000).max(600_000).default(45_000),
   /** Credit of a new tenant's license, in call seconds. */
   initialCreditSeconds: z.number().int().min(0).default(3_600),
 });

@@ -8,7 +8,7 @@ import { GENERATOR_VERSION, openSecret, sealSecret, type TTenantDesiredState, ZT
 import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } from "@dsai/db";
 import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
-import { claimNextRun, RENEW_MS, renewLease, runEventLog } from "../server/runs/claim.ts";
+import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
 import type { TWorkerConfig } from "./config.ts";
 import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "./tenant-secrets.ts";
 
@@ -84,7 +84,8 @@ export function createRunExecutor(d: TExecutorDeps) {
     const tenant = await d.db.tenant.findUniqueOrThrow({ where: { id: run.tenantId } });
     const lastSeq = await d.db.runEvent.aggregate({ where: { runId: run.id }, _max: { seq: true } });
     const events = runEventLog(d.db, run.id, lastSeq._max.seq ?? 0);
-    const lease = setInterval(() => void renewLease(d.db, run.id).catch(() => {}), RENEW_MS);
+    const leaseMs = d.config.runLeaseMs;
+    const lease = setInterval(() => void renewLease(d.db, run.id, leaseMs).catch(() => {}), leaseMs / 3);
     let progress = { phase: run.phase, percent: 0 };
     let progressWrite = Promise.resolve();
     const onEvent = (event: TProvisionEvent) => {
@@ -164,7 +165,7 @@ export function createRunExecutor(d: TExecutorDeps) {
     /** Works through the tenant's unfinished runs, oldest first; returns when none is left to claim. */
     async drainTenant(tenantId: string): Promise<void> {
       for (;;) {
-        const run = await claimNextRun(d.db, tenantId);
+        const run = await claimNextRun(d.db, tenantId, d.config.runLeaseMs);
         if (!run) return;
         await execute(run);
       }

@@ -13,8 +13,13 @@ export type TRunQueue = {
 
 export type TQueueWorker = { stop(): Promise<void> };
 
-export async function startQueue(connectionString: string): Promise<TRunQueue & { boss: PgBoss; stop(): Promise<void> }> {
-  const boss = new PgBoss({ connectionString, schema: "pgboss", max: 4 });
+/** `worker: false` (the console) only sends: no maintenance or schedule loops in that process. */
+export async function startQueue(
+  connectionString: string,
+  o: { worker?: boolean } = {},
+): Promise<TRunQueue & { boss: PgBoss; stop(): Promise<void> }> {
+  const worker = o.worker ?? true;
+  const boss = new PgBoss({ connectionString, schema: "pgboss", max: 4, supervise: worker, schedule: worker });
   boss.on("error", (err) => console.error(`queue: ${err.message}`));
   await boss.start();
   await boss.createQueue(PROVISION_QUEUE, { name: PROVISION_QUEUE, policy: "short", retryLimit: 0, expireInSeconds: 6 * 3600 });

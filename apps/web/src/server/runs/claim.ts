@@ -5,7 +5,6 @@
 import type { PrismaClient, ProvisioningRun } from "@dsai/db";
 
 export const LEASE_MS = 45_000;
-export const RENEW_MS = 15_000;
 
 export async function claimNextRun(db: PrismaClient, tenantId: string, workerLeaseMs = LEASE_MS): Promise<ProvisioningRun | undefined> {
   const rows = await db.$queryRaw<{ id: string }[]>`
@@ -25,8 +24,11 @@ export async function claimNextRun(db: PrismaClient, tenantId: string, workerLea
   return id ? db.provisioningRun.findUniqueOrThrow({ where: { id } }) : undefined;
 }
 
+/** Leases are reckoned on the database's clock only (claims compare them with its now()). */
 export async function renewLease(db: PrismaClient, runId: string, workerLeaseMs = LEASE_MS): Promise<void> {
-  await db.provisioningRun.update({ where: { id: runId }, data: { lockedUntil: new Date(Date.now() + workerLeaseMs) } });
+  await db.$executeRaw`
+    UPDATE "ProvisioningRun" SET "lockedUntil" = now() + ${`${workerLeaseMs} milliseconds`}::interval
+    WHERE id = ${runId}::uuid AND status = 'running'`;
 }
 
 /** Tenants with a run to do: queued, or running under an expired lease (its worker died). */

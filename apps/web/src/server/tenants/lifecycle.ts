@@ -24,14 +24,14 @@ const TRANSITIONS: Record<Exclude<RunAction, "create" | "update">, { from: Tenan
   delete: { from: ["active", "suspended", "failed", "provisioning"], during: "deleting" },
 };
 
-export type TSlugCheck = { slug: string; available: boolean; reason?: string };
+export type TSlugCheck = { slug: string; available: boolean; reason?: string; host?: string };
 
 /** Live check of a slug on the create form: its format, then whether anyone holds it (deleted tenants keep theirs). */
-export async function checkSlug(db: PrismaClient, slug: string): Promise<TSlugCheck> {
+export async function checkSlug(db: PrismaClient, slug: string, baseDomain: string): Promise<TSlugCheck> {
   const parsed = ZNewSlugSchema.safeParse(slug);
   if (!parsed.success) return { slug, available: false, reason: parsed.error.issues[0]?.message ?? "invalid" };
   const taken = await db.tenant.findUnique({ where: { slug }, select: { id: true } });
-  return taken ? { slug, available: false, reason: "taken" } : { slug, available: true };
+  return taken ? { slug, available: false, reason: "taken" } : { slug, available: true, host: `${slug}.${baseDomain}` };
 }
 
 export async function createTenant(db: PrismaClient, queue: TRunQueue, userId: string, input: unknown) {

@@ -15,7 +15,9 @@ import { authedProcedure, router, tenantProcedure } from "../trpc.ts";
 
 export const tenantRouter = router({
   list: authedProcedure.query(({ ctx }) => listTenants(ctx.db, ctx.user.id)),
-  checkSlug: authedProcedure.input(z.object({ slug: z.string().max(100) })).query(({ ctx, input }) => checkSlug(ctx.db, input.slug)),
+  checkSlug: authedProcedure
+    .input(z.object({ slug: z.string().max(100) }))
+    .query(({ ctx, input }) => checkSlug(ctx.db, input.slug, ctx.baseDomain)),
   create: authedProcedure.input(z.unknown()).mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input)),
   get: tenantProcedure("member").query(({ ctx }) => tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
   runs: tenantProcedure("member").query(({ ctx }) => listRuns(ctx.db, ctx.tenant.id)),
