@@ -34,12 +34,14 @@ export function RunLog({ tenant, runId, live }: { tenant: string; runId: string;
     ...trpc.tenant.runEvents.queryOptions({ tenant, runId, afterSeq }),
     refetchInterval: live ? 1_000 : false,
   });
+  const log = useRef<HTMLPreElement>(null);
   useEffect(() => {
     const fresh = (query.data?.events ?? []) as TEvent[];
-    if (fresh.length > 0) setEvents((old) => [...old, ...fresh.filter((e) => e.seq > (old.at(-1)?.seq ?? 0))]);
+    if (fresh.length === 0) return;
+    setEvents((old) => [...old, ...fresh.filter((e) => e.seq > (old.at(-1)?.seq ?? 0))]);
+    // Follow the log's end as lines arrive.
+    requestAnimationFrame(() => log.current?.scrollTo({ top: log.current.scrollHeight }));
   }, [query.data]);
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: "nearest" }), [events.length]);
   const run = query.data?.run;
 
   return (
@@ -54,12 +56,12 @@ export function RunLog({ tenant, runId, live }: { tenant: string; runId: string;
         </div>
       )}
       <pre
+        ref={log}
         data-testid="run-log"
         className="max-h-72 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs leading-relaxed text-slate-100"
         aria-live="polite"
       >
         {events.length === 0 ? "Waiting for the first event…" : events.map((e) => describe(e.event)).join("\n")}
-        <div ref={end} />
       </pre>
     </div>
   );
