@@ -1,46 +1,43 @@
 // `npm start`: runs the platform locally with embedded defaults, after set-up.
 //
 // One embedded Postgres (data under .data/, git-ignored) holds every part's database, unless
-// DATABASE_URL names an external server's admin URL. Each app that exists joins as a child
-// process; Ctrl-C (or SIGTERM) stops the apps first, then Postgres, and exits when all are down.
+// DATABASE_URL names an external server's admin URL. The platform stack (Traefik and the shared
+// Asterisk) is applied on the local Docker engine — nothing when it is up to date — and the
+// console is built only when its sources changed. Then the License Service, the console and the
+// provisioning worker run as child processes. Ctrl-C (or SIGTERM) stops them, then Postgres;
+// tenants keep their containers and state, and the worker re-applies them on the next start.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { loadToolchain } from "@dsai/stacks";
 import { PLATFORM_MIGRATIONS_DIR } from "../packages/db/src/index.ts";
 import { applyMigrations, ensureDatabase, startEmbeddedPostgres } from "../packages/postgres/src/index.ts";
+import { ensureConsoleBuild } from "./start/console-build.ts";
+import { applyLocalPlatform } from "./start/platform.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
-
-type TApp = {
-  name: string;
-  /** Entry file relative to the repository; the app joins only once it exists. */
-  entry: string;
-  env: (databases: (name: string) => Promise<string>) => Promise<NodeJS.ProcessEnv>;
-  /** Shown once the app started. */
-  note?: string;
+const env = process.env;
+const ports = {
+  console: Number(env.DSAI_CONSOLE_PORT ?? 3000),
+  license: Number(env.LICENSE_PORT ?? 7400),
+  http: Number(env.DSAI_HTTP_PORT ?? 8000),
+  sip: Number(env.DSAI_SIP_PORT ?? 5060),
+  ari: Number(env.DSAI_ARI_PORT ?? 8088),
 };
-
-/** Apps in start order. Each gets its own database on the shared server. */
-const APPS: TApp[] = [
-  {
-    name: "license",
-    entry: "apps/license/src/main.ts",
-    env: async (db) => ({
-      LICENSE_DATABASE_URL: await db("dsai_license"),
-      LICENSE_PORT: process.env.LICENSE_PORT ?? "7400",
-      LICENSE_ADMIN_TOKEN: process.env.LICENSE_ADMIN_TOKEN ?? localSecret("license-admin-token"),
-    }),
-    note: "License Service on http://127.0.0.1:7400 (admin token for /trpc: .data/license-admin-token; CLI: npm run license -- help)",
-  },
-];
+const baseDomain = env.DSAI_BASE_DOMAIN ?? "dsai.localhost";
+/** Where the platform keeps its data (Postgres, secrets, the shared Asterisk's files) and the tenants' tofu state. */
+const dataDir = resolve(env.DSAI_DATA_DIR ?? join(repoRoot, ".data"));
+const stateDir = resolve(env.DSAI_STATE_DIR ?? join(repoRoot, "terraform-state"));
+/** The /24 of the network the cores and the shared Asterisk share (outside Docker's address pool). */
+const asteriskSubnet = env.DSAI_ASTERISK_SUBNET ?? "172.30.249";
 
 /** A random secret for local runs, generated once under .data/ (git-ignored, mode 0600). */
-function localSecret(name: string): string {
-  const file = join(repoRoot, ".data", name);
+function localSecret(name: string, make: () => string = () => randomBytes(32).toString("base64url")): string {
+  const file = join(dataDir, name);
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+    writeFileSync(file, `${make()}\n`, { mode: 0o600 });
   }
   return readFileSync(file, "utf8").trim();
 }
@@ -49,25 +46,21 @@ function log(message: string): void {
   process.stdout.write(`start: ${message}\n`);
 }
 
+type TApp = { name: string; command: string[]; cwd?: string; env: NodeJS.ProcessEnv; note: string };
+
 async function main(): Promise<void> {
-  const external = process.env.DATABASE_URL;
+  const external = env.DATABASE_URL;
   const postgres = external
     ? { adminUrl: external, stop: async () => {} }
-    : await startEmbeddedPostgres({
-        dataDir: join(repoRoot, ".data", "postgres"),
-        port: Number(process.env.DSAI_POSTGRES_PORT ?? 0) || undefined,
-      });
-  log(external ? "using the Postgres at DATABASE_URL" : `embedded Postgres on ${new URL(postgres.adminUrl).host} (data: .data/postgres)`);
+    : await startEmbeddedPostgres({ dataDir: join(dataDir, "postgres"), port: Number(env.DSAI_POSTGRES_PORT ?? 0) || undefined });
+  log(
+    external
+      ? "using the Postgres at DATABASE_URL"
+      : `embedded Postgres on ${new URL(postgres.adminUrl).host} (data: ${join(dataDir, "postgres")})`,
+  );
   // While it runs, tools (the license CLI) find this server here instead of starting their own.
-  const urlFile = join(repoRoot, ".data", "postgres.url");
+  const urlFile = join(dataDir, "postgres.url");
   if (!external) writeFileSync(urlFile, `${postgres.adminUrl}\n`, { mode: 0o600 });
-  const database = (name: string) => ensureDatabase(postgres.adminUrl, name);
-
-  if (existsSync(PLATFORM_MIGRATIONS_DIR)) {
-    const url = await database("dsai_platform");
-    const result = await applyMigrations({ url, migrationsDir: PLATFORM_MIGRATIONS_DIR });
-    log(`platform database ready (${result.applied.length} migrations applied, ${result.alreadyApplied.length} already there)`);
-  }
 
   const children: { name: string; child: ChildProcess }[] = [];
   let stopping = false;
@@ -82,8 +75,9 @@ async function main(): Promise<void> {
             if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once("exit", () => done());
             child.kill("SIGTERM");
-            // An app that ignores SIGTERM for 10 s is killed: Ctrl-C must always end the run.
-            setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+            // The worker lets a running apply finish for up to 60 s; anything longer is killed
+            // (the run is picked up again on the next start).
+            setTimeout(() => child.kill("SIGKILL"), 70_000).unref();
           }),
       ),
     );
@@ -95,19 +89,104 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
-  for (const app of APPS) {
-    if (!existsSync(join(repoRoot, app.entry))) continue;
-    const env = { ...process.env, ...(await app.env(database)) };
-    const child = spawn(process.execPath, ["--import", "tsx", app.entry], { cwd: repoRoot, env, stdio: "inherit" });
+  try {
+    await startPlatform(postgres.adminUrl, children, () => stopping, stopAll);
+  } catch (err) {
+    process.stderr.write(`start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stopAll(1);
+  }
+}
+
+async function startPlatform(
+  adminUrl: string,
+  children: { name: string; child: ChildProcess }[],
+  stopping: () => boolean,
+  stopAll: (code: number) => Promise<void>,
+): Promise<void> {
+  const platformDb = await ensureDatabase(adminUrl, "dsai_platform");
+  const migrated = await applyMigrations({ url: platformDb, migrationsDir: PLATFORM_MIGRATIONS_DIR });
+  log(`platform database ready (${migrated.applied.length} migrations applied, ${migrated.alreadyApplied.length} already there)`);
+
+  const images = JSON.parse(readFileSync(join(repoRoot, ".build", "images.json"), "utf8")) as Record<string, string>;
+  const toolchain = loadToolchain();
+  const ari = { user: "dsai", password: localSecret("ari-password") };
+  const platform = await applyLocalPlatform({
+    workDir: join(stateDir, ".platform"),
+    toolchain,
+    log,
+    options: {
+      name: env.DSAI_PLATFORM_NAME ?? "dsai-platform",
+      images: { traefik: images.traefik as string, asterisk: images.asterisk as string },
+      asteriskConfDir: join(dataDir, "asterisk"),
+      asteriskNetwork: { subnet: `${asteriskSubnet}.0/24`, asteriskAddress: `${asteriskSubnet}.10` },
+      ports: { http: ports.http, sip: ports.sip, ari: ports.ari },
+      ari,
+      dockerSocket: "/var/run/docker.sock",
+    },
+  });
+  await ensureConsoleBuild(repoRoot, log);
+
+  const licenseAdminToken = env.LICENSE_ADMIN_TOKEN ?? localSecret("license-admin-token");
+  const apps: TApp[] = [
+    {
+      name: "license",
+      command: ["--import", "tsx", "apps/license/src/main.ts"],
+      env: {
+        LICENSE_DATABASE_URL: await ensureDatabase(adminUrl, "dsai_license"),
+        LICENSE_PORT: String(ports.license),
+        LICENSE_ADMIN_TOKEN: licenseAdminToken,
+      },
+      note: `License Service on http://127.0.0.1:${ports.license} (admin token: .data/license-admin-token; CLI: npm run license -- help)`,
+    },
+    {
+      name: "console",
+      command: [join(repoRoot, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(ports.console)],
+      cwd: join(repoRoot, "apps", "web"),
+      env: {
+        DSAI_PLATFORM_DATABASE_URL: platformDb,
+        DSAI_BASE_DOMAIN: baseDomain,
+        AUTH_SECRET: env.AUTH_SECRET ?? localSecret("auth-secret"),
+        NEXT_TELEMETRY_DISABLED: "1",
+      },
+      note: `console on http://localhost:${ports.console}`,
+    },
+    {
+      name: "worker",
+      command: ["--import", "tsx", "apps/web/src/worker/main.ts"],
+      env: {
+        DSAI_WORKER_CONFIG: JSON.stringify({
+          databaseUrl: platformDb,
+          secretKey: localSecret("platform-secret-key", () => randomBytes(32).toString("base64")),
+          baseDomain,
+          stateRoot: stateDir,
+          images: { core: images.core, postgres: images.postgres },
+          asteriskConfDir: platform.asteriskConfDir,
+          platformContainers: platform.containers,
+          ari: platform.ari,
+          license: {
+            adminUrl: `http://127.0.0.1:${ports.license}`,
+            adminToken: licenseAdminToken,
+            urlForCores: `http://license.${baseDomain}:${ports.license}`,
+          },
+          reconcileOnStart: true,
+        }),
+      },
+      note: "provisioning worker",
+    },
+  ];
+
+  for (const app of apps) {
+    const child = spawn(process.execPath, app.command, { cwd: app.cwd ?? repoRoot, env: { ...env, ...app.env }, stdio: "inherit" });
     children.push({ name: app.name, child });
     child.on("exit", (code, signal) => {
-      if (stopping) return;
+      if (stopping()) return;
       log(`${app.name} exited (${signal ?? `code ${code}`}); stopping everything`);
       void stopAll(1);
     });
-    log(`${app.name} started (pid ${child.pid})${app.note ? `: ${app.note}` : ""}`);
+    log(`${app.name} started (pid ${child.pid}): ${app.note}`);
   }
-  log(children.length === 0 ? "no apps yet: Postgres runs alone. Ctrl-C stops it." : "running. Ctrl-C stops everything.");
+  log(`tenants are served at http://<slug>.${baseDomain}:${ports.http} (Traefik); SIP on udp 127.0.0.1:${ports.sip}`);
+  log(`running. Open http://localhost:${ports.console} — Ctrl-C stops everything.`);
 }
 
 main().catch((err: unknown) => {

@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from "@dsai/license";
 import { applyMigrations, createTestDatabase } from "@dsai/postgres";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { buildAppImages } from "../../../scripts/images.ts";
 import { workQueue } from "../src/server/jobs/queue.ts";
 import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
+import { reconcileAll } from "../src/server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
 import { createRunExecutor } from "../src/worker/executor.ts";
 import { startConsoleHarness, type TConsoleHarness } from "./harness.ts";
@@ -74,7 +75,14 @@ describe.skipIf(!ready)("the provisioning worker", () => {
 
   afterAll(async () => {
     const provisioner = createProvisioner({ stateRoot: join(scratch, "state"), toolchain: loadToolchain() });
-    for (const slug of Object.values(slugs)) await provisioner.destroy(slug).catch(() => {});
+    for (const slug of Object.values(slugs)) {
+      await provisioner.destroy(slug).catch((err) => process.stderr.write(`cleanup: destroy ${slug}: ${err.message}\n`));
+      // Whatever a failed test left behind, by label.
+      for (const kind of ["container", "network", "volume"]) {
+        const found = docker([kind, "ls", ...(kind === "container" ? ["--all"] : []), "--quiet", "--filter", `label=dsai.tenant=${slug}`]);
+        if (found) docker([kind, "rm", ...(kind === "network" ? [] : ["--force"]), ...found.split("\n")]);
+      }
+    }
     await license?.stop();
     await h?.close();
     rmSync(scratch, { recursive: true, force: true });
@@ -101,7 +109,8 @@ describe.skipIf(!ready)("the provisioning worker", () => {
       config,
       log: () => {},
     });
-    await workQueue(h.queue.boss, (tenantId) => executor.drainTenant(tenantId));
+    const stopWorking = await workQueue(h.queue.boss, (tenantId) => executor.drainTenant(tenantId));
+    onTestFinished(stopWorking);
     const owner = h.sessionOf(await h.make.user());
     const caller = h.callerAs(owner);
     const slug = slugs.life;
@@ -137,6 +146,17 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     expect(docker(["ps", "--filter", `label=dsai.tenant=${slug}`, "--quiet"])).toBe("");
     expect((await license.admin.showLicense(active.id)).status).toBe("suspended");
 
+    // The platform's start re-applies live tenants: a suspended tenant stays suspended.
+    expect(await reconcileAll(h.db, h.queue)).toContain(slug);
+    const deadline = Date.now() + 120_000;
+    while ((await caller.tenant.runs({ tenant: slug }))[0]?.status !== "succeeded") {
+      if (Date.now() > deadline) throw new Error("the reconcile run did not finish");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await caller.tenant.runs({ tenant: slug }))[0]?.action).toBe("update");
+    expect((await h.db.tenant.findUniqueOrThrow({ where: { slug } })).status).toBe("suspended");
+    expect(docker(["ps", "--filter", `label=dsai.tenant=${slug}`, "--quiet"])).toBe("");
+
     await caller.tenant.reactivate({ tenant: slug });
     await waitFor(slug, "active");
     expect((await license.admin.showLicense(active.id)).status).toBe("active");
@@ -149,6 +169,7 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     expect((await caller.tenant.runs({ tenant: slug })).map((r) => [r.action, r.status])).toEqual([
       ["delete", "succeeded"],
       ["reactivate", "succeeded"],
+      ["update", "succeeded"],
       ["suspend", "succeeded"],
       ["create", "succeeded"],
     ]);
@@ -163,11 +184,21 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     // A worker process of its own (the real entry point), killed with SIGKILL once tofu applies.
     const worker = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "..", "src", "worker", "main.ts")], {
       env: { ...process.env, DSAI_WORKER_CONFIG: JSON.stringify(rawConfig) },
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let said = "";
+    worker.stdout?.on("data", (d: Buffer) => {
+      said += d.toString();
+    });
+    worker.stderr?.on("data", (d: Buffer) => {
+      said += d.toString();
     });
     const deadline = Date.now() + 180_000;
-    while ((await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } })).phase !== "apply") {
-      if (Date.now() > deadline || worker.exitCode !== null) throw new Error("the worker never reached the apply");
+    for (;;) {
+      const now = await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } });
+      if (now.phase === "apply") break;
+      if (now.status === "failed") throw new Error(`the run failed: ${now.error}`);
+      if (Date.now() > deadline || worker.exitCode !== null) throw new Error(`the worker never reached the apply:\n${said}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     worker.kill("SIGKILL");

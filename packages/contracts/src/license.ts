@@ -13,6 +13,8 @@ export const ZScopeSchema = z.enum(SCOPES);
 export type TScope = z.infer<typeof ZScopeSchema>;
 
 export const ZLicenseIdSchema = z.uuid({ message: "a UUID" });
+/** A License Service API key as @dsai/api-keys makes it: `dsai_lk_<12-character id>_<43-character base64url secret>`. */
+export const ZLicenseKeySchema = z.string().regex(/^dsai_lk_[0-9A-Za-z]{12}_[A-Za-z0-9_-]{43}$/, "a License Service key (dsai_lk_...)");
 
 const ZSecondsSchema = z
   .number({ message: "an integer number of seconds" })

@@ -60,7 +60,11 @@ export function sampleDeployment(o: {
       platformSecret: "p".repeat(40),
       databasePassword: "d".repeat(32),
     },
-    license: { url: "http://license.dsai.localhost:7400", id: "44444444-4444-4444-8444-444444444444", key: `dsai_lk_${"k".repeat(40)}` },
+    license: {
+      url: "http://license.dsai.localhost:7400",
+      id: "44444444-4444-4444-8444-444444444444", // A base64url secret may hold "-" and "_": the sample has both.
+      key: `dsai_lk_${"k".repeat(12)}_${"k-_".repeat(14)}k`,
+    },
     limits: { coreMemoryMiB: 512, providerMemoryMiB: 512, databaseMemoryMiB: 256, cpus: 1 },
   };
 }

@@ -25,6 +25,8 @@ export const ZWorkerConfigSchema = z.strictObject({
   }),
   /** A run's lease: a worker that stops renewing it (it died) loses the run after this long. */
   runLeaseMs: z.number().int().min(3_000).max(600_000).default(45_000),
+  /** Re-apply every live tenant when the worker starts (the platform's start); tests leave it off. */
+  reconcileOnStart: z.boolean().default(false),
   /** Credit of a new tenant's license, in call seconds. */
   initialCreditSeconds: z.number().int().min(0).default(3_600),
 });

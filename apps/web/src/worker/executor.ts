@@ -20,14 +20,15 @@ export type TExecutorDeps = {
   log?: (line: string) => void;
 };
 
-/** The tenant's status once a run of this action succeeded. */
-const AFTER: Record<RunAction, TenantStatus> = {
+/** The tenant's status once a run of this action succeeded ("update" keeps what the tenant was). */
+const AFTER: Record<Exclude<RunAction, "update">, TenantStatus> = {
   create: "active",
-  update: "active",
   suspend: "suspended",
   reactivate: "active",
   delete: "deleted",
 };
+const statusAfter = (action: RunAction, before: TTenantDesiredState["status"]): TenantStatus =>
+  action === "update" ? before : AFTER[action];
 
 export function createRunExecutor(d: TExecutorDeps) {
   const log = d.log ?? ((line: string) => process.stdout.write(`worker: ${line}\n`));
@@ -77,7 +78,8 @@ export function createRunExecutor(d: TExecutorDeps) {
     const base = last?.desiredState
       ? ZTenantDesiredStateSchema.parse(last.desiredState)
       : ZTenantDesiredStateSchema.parse({ generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active" });
-    return { ...base, generatorVersion: GENERATOR_VERSION, status: action === "suspend" ? "suspended" : "active" };
+    const status = action === "suspend" ? "suspended" : action === "update" ? base.status : "active";
+    return { ...base, generatorVersion: GENERATOR_VERSION, status };
   }
 
   async function execute(run: ProvisioningRun): Promise<void> {
@@ -109,7 +111,13 @@ export function createRunExecutor(d: TExecutorDeps) {
         if (tenant.licenseId)
           await d.license.close(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
         await progressWrite;
-        await finish(run, tenant, { reloaded: result.reloaded }, { outputs: undefined, secretsSealed: null, licenseKeyEncrypted: null });
+        await finish(
+          run,
+          tenant,
+          "deleted",
+          { reloaded: result.reloaded },
+          { outputs: undefined, secretsSealed: null, licenseKeyEncrypted: null },
+        );
       } else {
         const deployment = await deploymentFor(tenant);
         const desiredState = await desiredStateFor(tenant, run.action);
@@ -121,12 +129,20 @@ export function createRunExecutor(d: TExecutorDeps) {
           await d.license.suspend(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
         await progressWrite;
         const { resources: _resources, ...counts } = result.plan;
-        await finish(run, tenant, { ...counts, reloaded: result.reloaded }, { outputs: result.outputs as object });
+        await finish(
+          run,
+          tenant,
+          statusAfter(run.action, desiredState.status),
+          { ...counts, reloaded: result.reloaded },
+          {
+            outputs: result.outputs as object,
+          },
+        );
       }
       log(`${tenant.slug}: ${run.action} succeeded`);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      log(`${tenant.slug}: ${run.action} failed: ${message.split("\n")[0]}`);
+      log(`${tenant.slug}: ${run.action} failed: ${message}`);
       events.append({ type: "diagnostic", severity: "error", summary: `${run.action} failed`, detail: message });
       await progressWrite;
       await d.db.$transaction([
@@ -145,6 +161,7 @@ export function createRunExecutor(d: TExecutorDeps) {
   async function finish(
     run: ProvisioningRun,
     tenant: Tenant,
+    status: TenantStatus,
     planSummary: object,
     tenantData: Partial<Pick<Tenant, "secretsSealed" | "licenseKeyEncrypted">> & { outputs?: object },
   ) {
@@ -156,7 +173,7 @@ export function createRunExecutor(d: TExecutorDeps) {
       }),
       d.db.tenant.update({
         where: { id: tenant.id },
-        data: { status: AFTER[run.action], ...rest, ...(outputs !== undefined && { outputs }) },
+        data: { status, ...rest, ...(outputs !== undefined && { outputs }) },
       }),
     ]);
   }

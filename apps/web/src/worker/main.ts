@@ -8,6 +8,7 @@ import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { startQueue, workQueue } from "../server/jobs/queue.ts";
 import { createLicenseAdmin } from "../server/license/admin-client.ts";
 import { tenantsWithClaimableRuns } from "../server/runs/claim.ts";
+import { reconcileAll } from "../server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "./config.ts";
 import { createRunExecutor } from "./executor.ts";
 
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
   const sweep = async () => {
     for (const tenantId of await tenantsWithClaimableRuns(db)) await queue.enqueue(tenantId);
   };
+  if (config.reconcileOnStart) {
+    const slugs = await reconcileAll(db, queue);
+    if (slugs.length > 0) process.stdout.write(`worker: reconciling ${slugs.length} tenant(s): ${slugs.join(", ")}\n`);
+  }
   await sweep();
   const sweeper = setInterval(() => void sweep().catch((err) => console.error(`worker: sweep failed: ${err.message}`)), SWEEP_MS);
   process.stdout.write("worker: ready\n");

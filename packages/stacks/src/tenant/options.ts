@@ -8,6 +8,7 @@ import {
   type TFieldIssue,
   ZHostSchema,
   ZImageSchema,
+  ZLicenseKeySchema,
   ZPortSchema,
   ZTenantDesiredStateSchema,
   ZTokenSchema,
@@ -39,7 +40,7 @@ export const ZTenantDeploymentSchema = z.strictObject({
     platformSecret: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, "32-128 URL-safe characters"),
     databasePassword: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
   }),
-  license: z.strictObject({ url: z.url(), id: z.uuid(), key: z.string().regex(/^dsai_lk_[A-Za-z0-9_]{20,200}$/, "a License Service key") }),
+  license: z.strictObject({ url: z.url(), id: z.uuid(), key: ZLicenseKeySchema }),
   /** Per-container limits. */
   limits: z
     .strictObject({

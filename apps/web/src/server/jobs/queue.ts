@@ -34,9 +34,10 @@ export async function startQueue(
   };
 }
 
-/** Runs `handle` for each job; resolves once the worker polls. */
-export async function workQueue(boss: PgBoss, handle: (tenantId: string) => Promise<void>): Promise<void> {
-  await boss.work<{ tenantId: string }>(PROVISION_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+/** Runs `handle` for each job; resolves once the worker polls, with a function that stops it. */
+export async function workQueue(boss: PgBoss, handle: (tenantId: string) => Promise<void>): Promise<() => Promise<void>> {
+  const id = await boss.work<{ tenantId: string }>(PROVISION_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (job) await handle(job.data.tenantId);
   });
+  return () => boss.offWork({ id });
 }

@@ -157,3 +157,24 @@ export async function runEvents(db: PrismaClient, tenantId: string, runId: strin
   const events = await db.runEvent.findMany({ where: { runId, seq: { gt: afterSeq } }, orderBy: { seq: "asc" }, take: 500 });
   return { run: runView(run), events: events.map((e) => ({ seq: e.seq, at: e.at, event: e.event })) };
 }
+
+/**
+ * At platform start, every live tenant's stack is applied again (an "update" run that keeps its
+ * status), so what changed while the platform was down converges: a recreated Traefik or
+ * Asterisk is connected to the tenant's edge network again, a removed container comes back.
+ * Tenants with a run still to do are left to it; failed tenants wait for their owner's retry.
+ */
+export async function reconcileAll(db: PrismaClient, queue: TRunQueue): Promise<string[]> {
+  const tenants = await db.tenant.findMany({
+    where: { status: { in: ["active", "suspended"] }, runs: { none: UNFINISHED } },
+    select: { id: true, slug: true },
+  });
+  for (const t of tenants) {
+    await db.$transaction([
+      db.provisioningRun.create({ data: { tenantId: t.id, action: "update" } }),
+      db.auditEntry.create({ data: { tenantId: t.id, action: "tenant.reconcile" } }),
+    ]);
+    await queue.enqueue(t.id);
+  }
+  return tenants.map((t) => t.slug);
+}

@@ -41,7 +41,9 @@ export default function TenantPage() {
           <h1 className="text-2xl font-semibold tracking-tight">{t.name}</h1>
           <p className="text-sm text-slate-500">{t.slug}</p>
         </div>
-        <StatusBadge status={t.status} />
+        <div data-testid="tenant-status">
+          <StatusBadge status={t.status} />
+        </div>
       </div>
 
       {t.status === "failed" && run?.status === "failed" && (

@@ -1,0 +1,174 @@
+// The console end to end, as a new user meets it: `npm start`'s own script runs the platform
+// (embedded Postgres, the platform stack on the local Docker engine, License Service, console,
+// worker) on ports and folders of its own; Chromium signs up, creates a tenant and watches it
+// provision for real, sees its run history, suspends, reactivates and deletes it, signs out and
+// in again. The screenshots it takes are the README's.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, type Page, test } from "@playwright/test";
+
+const repoRoot = join(import.meta.dirname, "..", "..");
+const images = existsSync(join(repoRoot, ".build", "images.json"))
+  ? (JSON.parse(readFileSync(join(repoRoot, ".build", "images.json"), "utf8")) as Record<string, string>)
+  : {};
+const missing = ["core", "postgres", "traefik", "asterisk"].filter((k) => !images[k]);
+const shots = join(repoRoot, "docs", "screenshots");
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
+const ids = (args: string[]) => docker(args).split("\n").filter(Boolean);
+
+test.describe("the console", () => {
+  test.skip(missing.length > 0, `set-up has not built the images ${missing.join(", ")} (npm run setup)`);
+  test.describe.configure({ mode: "serial", timeout: 15 * 60_000 });
+
+  const name = `dsai-e2e${randomBytes(2).toString("hex")}`;
+  const slug = `e2e${randomBytes(3).toString("hex")}`;
+  const user = { email: `ada-${randomBytes(3).toString("hex")}@example.test`, password: "a long enough password" };
+  let scratch = "";
+  let platform: ChildProcess | undefined;
+  let base = "";
+  let output = "";
+
+  test.beforeAll(async () => {
+    test.setTimeout(10 * 60_000);
+    scratch = mkdtempSync(join(tmpdir(), "dsai-e2e-"));
+    // As root, the embedded Postgres runs as another user, which must be able to enter this folder.
+    chmodSync(scratch, 0o755);
+    const ports = {
+      console: await freePort(),
+      license: await freePort(),
+      http: await freePort(),
+      sip: await freePort(),
+      ari: await freePort(),
+    };
+    base = `http://127.0.0.1:${ports.console}`;
+    platform = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "start.ts")], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DSAI_DATA_DIR: join(scratch, "data"),
+        DSAI_STATE_DIR: join(scratch, "state"),
+        DSAI_PLATFORM_NAME: name,
+        DSAI_ASTERISK_SUBNET: "172.30.248",
+        DSAI_CONSOLE_PORT: String(ports.console),
+        LICENSE_PORT: String(ports.license),
+        DSAI_HTTP_PORT: String(ports.http),
+        DSAI_SIP_PORT: String(ports.sip),
+        DSAI_ARI_PORT: String(ports.ari),
+        LICENSE_ADMIN_TOKEN: randomBytes(24).toString("hex"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    platform.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    platform.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const deadline = Date.now() + 9 * 60_000;
+    while (!output.includes("start: running.")) {
+      if (platform.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  test.afterAll(async () => {
+    test.setTimeout(5 * 60_000);
+    if (platform && platform.exitCode === null) {
+      platform.kill("SIGTERM");
+      await new Promise((r) => platform?.once("exit", r));
+    }
+    // npm start leaves the platform stack and tenants running by design; the test removes its own.
+    for (const filter of [`label=dsai.platform=${name}`, `label=dsai.tenant=${slug}`]) {
+      const containers = ids(["ps", "--all", "--quiet", "--filter", filter]);
+      if (containers.length > 0) docker(["rm", "--force", ...containers]);
+      const networks = ids(["network", "ls", "--quiet", "--filter", filter]);
+      if (networks.length > 0) docker(["network", "rm", ...networks]);
+      const volumes = ids(["volume", "ls", "--quiet", "--filter", filter]);
+      if (volumes.length > 0) docker(["volume", "rm", "--force", ...volumes]);
+    }
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const status = (page: Page) => page.getByTestId("tenant-status");
+
+  test("signs up, provisions a tenant on Docker, suspends, reactivates and deletes it", async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${base}/`);
+    await expect(page).toHaveURL(/\/sign-in$/);
+    await page.getByRole("link", { name: "Sign up" }).click();
+    await page.getByLabel("Name").fill("Ada");
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    // The browser refuses a password under 10 characters before anything is sent.
+    await expect(page).toHaveURL(/\/sign-up$/);
+    await page.getByLabel("Password").fill(user.password);
+    await page.screenshot({ path: join(shots, "sign-up.png") });
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await expect(page).toHaveURL(/\/tenants$/);
+    await expect(page.getByTestId("signed-in-as")).toHaveText(user.email);
+
+    await page.getByRole("link", { name: "New tenant" }).click();
+    await page.getByLabel("Name").fill("Acme Support");
+    await page.getByLabel("Slug").fill("app");
+    await expect(page.getByText("reserved for the platform")).toBeVisible();
+    await page.getByLabel("Slug").fill(slug);
+    await expect(page.getByText(`Available: your tenant will be at ${slug}.dsai.localhost`)).toBeVisible();
+    await page.screenshot({ path: join(shots, "new-tenant.png") });
+    await page.getByRole("button", { name: "Create and provision" }).click();
+    await expect(page).toHaveURL(new RegExp(`/t/${slug}$`));
+
+    // Provisioning, live: the log grows while the worker applies the tenant's stack.
+    await expect(page.getByTestId("run-log")).toContainText("— apply", { timeout: 5 * 60_000 });
+    await page.screenshot({ path: join(shots, "provisioning.png") });
+    await expect(status(page)).toHaveText("active", { timeout: 5 * 60_000 });
+    await expect(page.getByTestId("plan-summary")).toContainText("to add");
+    await expect(page.getByTestId("run-history")).toContainText("create");
+    await expect(page.getByTestId("tenant-host")).toHaveText(`${slug}.dsai.localhost`);
+    expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(2);
+    await page.screenshot({ path: join(shots, "tenant-overview.png"), fullPage: true });
+
+    // Danger zone: nothing happens until the slug is typed.
+    const confirm = page.getByLabel(`Type ${slug} to confirm`);
+    await expect(page.getByRole("button", { name: "Suspend" })).toBeDisabled();
+    await confirm.fill(slug);
+    await page.getByRole("button", { name: "Suspend" }).click();
+    await expect(status(page)).toHaveText("suspended", { timeout: 3 * 60_000 });
+    expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(0);
+
+    await page.reload(); // long operations survive a reload
+    await page.getByLabel(`Type ${slug} to confirm`).fill(slug);
+    await page.getByRole("button", { name: "Reactivate" }).click();
+    await expect(status(page)).toHaveText("active", { timeout: 3 * 60_000 });
+
+    await page.getByLabel(`Type ${slug} to confirm`).fill(slug);
+    await page.getByRole("button", { name: "Delete tenant" }).click();
+    await expect(status(page)).toHaveText("deleted", { timeout: 3 * 60_000 });
+    await expect(page.getByTestId("run-history")).toContainText("delete");
+    expect(ids(["ps", "--all", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(0);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in$/);
+    await page.getByLabel("Email").fill(user.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert")).toContainText("do not match");
+    await page.getByLabel("Password").fill(user.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/tenants$/);
+    await expect(page.getByText(slug)).toBeVisible();
+    await page.screenshot({ path: join(shots, "tenants.png") });
+  });
+});
