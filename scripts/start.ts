@@ -46,7 +46,21 @@ function log(message: string): void {
   process.stdout.write(`start: ${message}\n`);
 }
 
-type TApp = { name: string; command: string[]; cwd?: string; env: NodeJS.ProcessEnv; note: string };
+type TApp = { name: string; command: string[]; cwd?: string; env: NodeJS.ProcessEnv; note: string; readyUrl?: string };
+
+/** Waits until `url` answers (any status below 500), so "running" is printed only when it is true. */
+async function waitReady(name: string, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status > 0 && status < 500) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 async function main(): Promise<void> {
   const external = env.DATABASE_URL;
@@ -136,7 +150,8 @@ async function startPlatform(
         LICENSE_PORT: String(ports.license),
         LICENSE_ADMIN_TOKEN: licenseAdminToken,
       },
-      note: `License Service on http://127.0.0.1:${ports.license} (admin token: .data/license-admin-token; CLI: npm run license -- help)`,
+      note: `License Service on http://127.0.0.1:${ports.license} (admin token: ${join(dataDir, "license-admin-token")}; CLI: npm run license -- help)`,
+      readyUrl: `http://127.0.0.1:${ports.license}/healthz`,
     },
     {
       name: "console",
@@ -149,6 +164,7 @@ async function startPlatform(
         NEXT_TELEMETRY_DISABLED: "1",
       },
       note: `console on http://localhost:${ports.console}`,
+      readyUrl: `http://127.0.0.1:${ports.console}/api/auth/csrf`,
     },
     {
       name: "worker",
@@ -183,6 +199,7 @@ async function startPlatform(
       log(`${app.name} exited (${signal ?? `code ${code}`}); stopping everything`);
       void stopAll(1);
     });
+    if (app.readyUrl) await waitReady(app.name, app.readyUrl);
     log(`${app.name} started (pid ${child.pid}): ${app.note}`);
   }
   log(`tenants are served at http://<slug>.${baseDomain}:${ports.http} (Traefik); SIP on udp 127.0.0.1:${ports.sip}`);

@@ -135,7 +135,7 @@ test.describe("the console", () => {
     await page.screenshot({ path: join(shots, "provisioning.png") });
     await expect(status(page)).toHaveText("active", { timeout: 5 * 60_000 });
     await expect(page.getByTestId("plan-summary")).toContainText("to add");
-    await expect(page.getByTestId("run-history")).toContainText("create");
+    await expect(page.getByTestId("run-history")).toContainText("createsucceeded");
     await expect(page.getByTestId("tenant-host")).toHaveText(`${slug}.dsai.localhost`);
     expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(2);
     await page.screenshot({ path: join(shots, "tenant-overview.png"), fullPage: true });
@@ -164,7 +164,8 @@ test.describe("the console", () => {
     await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("alert")).toContainText("do not match");
+    await expect(page.getByText("That email and password do not match an account.")).toBeVisible();
+    await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Password").fill(user.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect(page).toHaveURL(/\/tenants$/);

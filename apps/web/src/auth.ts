@@ -24,7 +24,9 @@ const providers: Provider[] = [
     credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
     async authorize(credentials, request) {
       const { db } = await services();
-      const result = await authenticate(db, createThrottle(db), credentials, clientAddress(request.headers));
+      // Auth.js adds its own fields (csrfToken, callbackUrl): only these two are ours.
+      const input = { email: credentials.email, password: credentials.password };
+      const result = await authenticate(db, createThrottle(db), input, clientAddress(request.headers));
       if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
       if (result.reason === "locked") throw new LockedSignIn();
       return null;
@@ -50,6 +52,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   session: { strategy: "jwt", maxAge: 8 * 3600 },
   pages: { signIn: "/sign-in" },
   providers,
+  logger: {
+    // A wrong password is an answer, not an error: no stack trace in the log for it.
+    error(error) {
+      if (error.name === "CredentialsSignin" || error.name === "LockedSignIn") return;
+      console.error(`[auth] ${error.name}: ${error.message}`);
+    },
+  },
   callbacks: {
     async jwt({ token, user, account, profile }) {
       if (account?.provider === "oidc") {

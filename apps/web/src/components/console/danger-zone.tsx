@@ -5,7 +5,7 @@ import { useState } from "react";
 import { errorText, fieldErrors, useTRPC } from "../../trpc/client.tsx";
 import { Banner } from "../ui/banner.tsx";
 import { Button } from "../ui/button.tsx";
-import { Card, CardTitle } from "../ui/card.tsx";
+import { Card } from "../ui/card.tsx";
 import { Field } from "../ui/field.tsx";
 
 export function DangerZone({ slug, status, role }: { slug: string; status: string; role: string }) {
@@ -22,7 +22,7 @@ export function DangerZone({ slug, status, role }: { slug: string; status: strin
 
   return (
     <Card className="space-y-4 ring-red-200">
-      <CardTitle className="text-red-700">Danger zone</CardTitle>
+      <h2 className="text-base font-semibold text-red-700">Danger zone</h2>
       {failed && Object.keys(fieldErrors(failed)).length === 0 && <Banner>{errorText(failed)}</Banner>}
       <Field
         label={`Type ${slug} to confirm`}

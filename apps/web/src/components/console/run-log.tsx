@@ -26,13 +26,14 @@ function describe(e: Record<string, unknown>): string {
   }
 }
 
-export function RunLog({ tenant, runId, live }: { tenant: string; runId: string; live: boolean }) {
+export function RunLog({ tenant, runId }: { tenant: string; runId: string }) {
   const trpc = useTRPC();
   const [events, setEvents] = useState<TEvent[]>([]);
   const afterSeq = events.at(-1)?.seq ?? 0;
   const query = useQuery({
     ...trpc.tenant.runEvents.queryOptions({ tenant, runId, afterSeq }),
-    refetchInterval: live ? 1_000 : false,
+    // Until the run has finished and its last events are in.
+    refetchInterval: (q) => (q.state.data?.run.finishedAt && q.state.data.events.length === 0 ? false : 1_000),
   });
   const log = useRef<HTMLPreElement>(null);
   useEffect(() => {

@@ -19,7 +19,10 @@ export const tenantRouter = router({
     .input(z.object({ slug: z.string().max(100) }))
     .query(({ ctx, input }) => checkSlug(ctx.db, input.slug, ctx.baseDomain)),
   create: authedProcedure.input(z.unknown()).mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input)),
-  get: tenantProcedure("member").query(({ ctx }) => tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
+  get: tenantProcedure("member").query(async ({ ctx }) => ({
+    ...(await tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
+    role: ctx.role,
+  })),
   runs: tenantProcedure("member").query(({ ctx }) => listRuns(ctx.db, ctx.tenant.id)),
   runEvents: tenantProcedure("member")
     .input(z.object({ runId: z.uuid(), afterSeq: z.number().int().min(0).default(0) }))

@@ -24,15 +24,17 @@ export default function TenantPage() {
     ...trpc.tenant.get.queryOptions({ tenant: slug }),
     refetchInterval: (q) => (q.state.data && IN_PROGRESS.has(q.state.data.status) ? 1_000 : 10_000),
   });
-  const runs = useQuery({ ...trpc.tenant.runs.queryOptions({ tenant: slug }), refetchInterval: 3_000 });
-  const membership = useQuery(trpc.tenant.list.queryOptions());
+  const runs = useQuery({
+    ...trpc.tenant.runs.queryOptions({ tenant: slug }),
+    refetchInterval: tenant.data && IN_PROGRESS.has(tenant.data.status) ? 1_000 : 10_000,
+  });
   const retry = useMutation(trpc.tenant.retry.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }));
-  const role = membership.data?.find((t) => t.slug === slug)?.role ?? "member";
 
   if (tenant.error) return <Banner>{errorText(tenant.error)}</Banner>;
   const t = tenant.data;
   if (!t) return <p className="text-sm text-slate-500">Loading…</p>;
   const run = t.latestRun;
+  const role = t.role;
 
   return (
     <div className="space-y-6">
@@ -87,7 +89,7 @@ export default function TenantPage() {
                 {String((run.planSummary as { remove?: number }).remove ?? 0)} to remove
               </p>
             )}
-            <RunLog key={run.id} tenant={slug} runId={run.id} live={run.status === "queued" || run.status === "running"} />
+            <RunLog key={run.id} tenant={slug} runId={run.id} />
           </Card>
         )}
       </div>
