@@ -5,10 +5,14 @@ import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/post
 import { createCaller } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
+import type { TCoreEndpoint } from "../src/server/tenant-core/client.ts";
 
 export const BASE_DOMAIN = "dsai.localhost";
 
-export async function startConsoleHarness() {
+/** Secrets of tenants are sealed with this key in tests. */
+export const TEST_PLATFORM_KEY = Buffer.alloc(32, 9);
+
+export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint } = {}) {
   const server = await startTestServer();
   const database = await createTestDatabase(server.adminUrl, "console");
   await applyMigrations({ url: database.url, migrationsDir: PLATFORM_MIGRATIONS_DIR });
@@ -28,7 +32,15 @@ export async function startConsoleHarness() {
     adminUrl: server.adminUrl,
     make,
     sessionOf,
-    callerAs: (user: TSessionUser | null) => createCaller({ db, user, queue, baseDomain: BASE_DOMAIN }),
+    callerAs: (user: TSessionUser | null) =>
+      createCaller({
+        db,
+        user,
+        queue,
+        baseDomain: BASE_DOMAIN,
+        // Without a core in the test, calls to one go nowhere (a closed port on loopback).
+        cores: { endpoint: o.coreEndpoint ?? (() => ({ url: "http://127.0.0.1:9" })), secretKey: TEST_PLATFORM_KEY },
+      }),
     async close() {
       await queue.stop();
       await db.$disconnect();

@@ -2,8 +2,10 @@
 // `createContextInner` + `tenantApiRouter.createCaller`), and the two procedure kinds — any
 // authenticated caller, or the platform only. Errors of the data modules and of Prisma become
 // tRPC codes here, in one place.
+import { fieldIssues } from "@dsai/contracts";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type pg from "pg";
+import { z } from "zod";
 import type { PrismaClient } from "../generated/prisma/client.ts";
 import type { TPrincipal } from "./auth.ts";
 import { DataError } from "./data/errors.ts";
@@ -25,7 +27,15 @@ export function createContextInner(o: TTenantApiContext): TTenantApiContext {
   return o;
 }
 
-const t = initTRPC.context<TTenantApiContext>().create();
+// Errors leave as a code and a message — never a stack trace (isDev false, whatever NODE_ENV
+// says) — and bad input names each field, so the console shows each error next to its field.
+const t = initTRPC.context<TTenantApiContext>().create({
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const issues = error.cause instanceof z.ZodError ? fieldIssues(error.cause) : undefined;
+    return { ...shape, data: { code: shape.data.code, httpStatus: shape.data.httpStatus, ...(issues && { fieldIssues: issues }) } };
+  },
+});
 
 const PRISMA_CODES: Record<string, TRPCError["code"]> = { P2002: "CONFLICT", P2003: "BAD_REQUEST", P2025: "NOT_FOUND" };
 

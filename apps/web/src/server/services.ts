@@ -5,13 +5,18 @@ import { ZHostSchema } from "@dsai/contracts";
 import { createPlatformClient, type PrismaClient } from "@dsai/db";
 import { z } from "zod";
 import { startQueue, type TRunQueue } from "./jobs/queue.ts";
+import { type TCoreEndpoint, viaProxy } from "./tenant-core/client.ts";
 
 const ZEnvSchema = z.object({
   DSAI_PLATFORM_DATABASE_URL: z.url(),
   DSAI_BASE_DOMAIN: ZHostSchema.default("dsai.localhost"),
+  /** 32 bytes, base64: opens tenants' sealed platform secrets (the worker seals them with it). */
+  DSAI_SECRET_KEY: z.base64().refine((k) => Buffer.from(k, "base64").length === 32, "32 bytes, base64"),
+  /** Where tenant cores answer, by their host name <slug>.<domain> (the local platform's Traefik). */
+  DSAI_TENANT_PROXY_URL: z.url(),
 });
 
-type TServices = { db: PrismaClient; queue: TRunQueue; baseDomain: string };
+type TServices = { db: PrismaClient; queue: TRunQueue; baseDomain: string; cores: { endpoint: TCoreEndpoint; secretKey: Buffer } };
 const globalServices = globalThis as unknown as { dsaiServices?: Promise<TServices> };
 
 export function services(): Promise<TServices> {
@@ -19,7 +24,12 @@ export function services(): Promise<TServices> {
     const env = ZEnvSchema.parse(process.env);
     const db = createPlatformClient(env.DSAI_PLATFORM_DATABASE_URL);
     const queue = await startQueue(env.DSAI_PLATFORM_DATABASE_URL, { worker: false });
-    return { db, queue, baseDomain: env.DSAI_BASE_DOMAIN };
+    return {
+      db,
+      queue,
+      baseDomain: env.DSAI_BASE_DOMAIN,
+      cores: { endpoint: viaProxy(env.DSAI_TENANT_PROXY_URL), secretKey: Buffer.from(env.DSAI_SECRET_KEY, "base64") },
+    };
   })();
   return globalServices.dsaiServices;
 }

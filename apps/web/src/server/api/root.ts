@@ -1,8 +1,31 @@
 // The console's API: one router per domain.
 import { authRouter } from "./routers/auth.ts";
 import { tenantRouter } from "./routers/tenant.ts";
+import {
+  agentRouter,
+  apiKeyRouter,
+  callRouter,
+  numberRouter,
+  phoneRouter,
+  providerProfileRouter,
+  trunkRouter,
+  usageRouter,
+  webhookRouter,
+} from "./routers/tenant-data.ts";
 import { createCallerFactory, router } from "./trpc.ts";
 
-export const appRouter = router({ auth: authRouter, tenant: tenantRouter });
+export const appRouter = router({
+  auth: authRouter,
+  tenant: tenantRouter,
+  agent: agentRouter,
+  providerProfile: providerProfileRouter,
+  number: numberRouter,
+  trunk: trunkRouter,
+  phone: phoneRouter,
+  apiKey: apiKeyRouter,
+  webhook: webhookRouter,
+  calls: callRouter,
+  usage: usageRouter,
+});
 export type TAppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { TSessionUser } from "../auth/accounts.ts";
 import { ConflictError, NotFoundError, UpstreamError } from "../errors.ts";
 import type { TRunQueue } from "../jobs/queue.ts";
+import type { TCoreEndpoint } from "../tenant-core/client.ts";
 import { ROLE_RANK, type TRole } from "../tenants/roles.ts";
 
 export type TContext = {
@@ -18,6 +19,8 @@ export type TContext = {
   queue: TRunQueue;
   /** The platform's base domain: tenants are served at <slug>.<domain>. */
   baseDomain: string;
+  /** How tenant cores are reached, and the key that opens their sealed platform secrets. */
+  cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
 };
 
 const t = initTRPC.context<TContext>().create({
