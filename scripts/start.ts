@@ -141,6 +141,8 @@ async function startPlatform(
   await ensureConsoleBuild(repoRoot, log);
 
   const licenseAdminToken = env.LICENSE_ADMIN_TOKEN ?? localSecret("license-admin-token");
+  // Seals tenants' secrets in the platform database (worker) and opens them (console).
+  const platformSecretKey = env.DSAI_SECRET_KEY ?? localSecret("platform-secret-key", () => randomBytes(32).toString("base64"));
   const apps: TApp[] = [
     {
       name: "license",
@@ -161,6 +163,8 @@ async function startPlatform(
         DSAI_PLATFORM_DATABASE_URL: platformDb,
         DSAI_BASE_DOMAIN: baseDomain,
         AUTH_SECRET: env.AUTH_SECRET ?? localSecret("auth-secret"),
+        DSAI_SECRET_KEY: platformSecretKey,
+        DSAI_TENANT_PROXY_URL: `http://127.0.0.1:${ports.http}`,
         NEXT_TELEMETRY_DISABLED: "1",
       },
       note: `console on http://localhost:${ports.console}`,
@@ -172,13 +176,14 @@ async function startPlatform(
       env: {
         DSAI_WORKER_CONFIG: JSON.stringify({
           databaseUrl: platformDb,
-          secretKey: localSecret("platform-secret-key", () => randomBytes(32).toString("base64")),
+          secretKey: platformSecretKey,
           baseDomain,
           stateRoot: stateDir,
           images: { core: images.core, postgres: images.postgres },
           asteriskConfDir: platform.asteriskConfDir,
           platformContainers: platform.containers,
           ari: platform.ari,
+          tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
           license: {
             adminUrl: `http://127.0.0.1:${ports.license}`,
             adminToken: licenseAdminToken,

@@ -16,6 +16,8 @@ export const ZWorkerConfigSchema = z.strictObject({
   asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
   platformContainers: z.array(ZDockerNameSchema).max(8),
   ari: z.strictObject({ url: z.url(), user: z.string().min(1), password: z.string().min(1) }).optional(),
+  /** Where tenant cores answer by their host name <slug>.<domain> (the platform's Traefik), to read a tenant's desired state. */
+  tenantProxyUrl: z.url().optional(),
   license: z.strictObject({
     /** Where the worker reaches the License Service's admin API. */
     adminUrl: z.url(),

@@ -9,11 +9,14 @@ import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } f
 import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
 import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
+import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/client.ts";
 import type { TWorkerConfig } from "./config.ts";
 import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "./tenant-secrets.ts";
 
 export type TExecutorDeps = {
   db: PrismaClient;
+  /** How tenant cores are reached, to read a tenant's desired state for a planned change. */
+  cores?: { endpoint: TCoreEndpoint };
   provisioner: TProvisioner;
   license: TLicenseAdmin;
   config: TWorkerConfig & { key: Buffer };
@@ -82,6 +85,41 @@ export function createRunExecutor(d: TExecutorDeps) {
     return { ...base, generatorVersion: GENERATOR_VERSION, status };
   }
 
+  /**
+   * A change the tenant made in its dashboard: its desired state, read from its core, planned
+   * against the stack; the run then waits ("planned") for a person to approve or discard it.
+   * A plan without changes needs no decision and ends at once.
+   */
+  async function planForApproval(run: ProvisioningRun, tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
+    if (!d.cores) throw new Error("This worker cannot reach tenant cores (no tenantProxyUrl in its configuration).");
+    const answer = await viaCore(() =>
+      coreOf(tenant, { ...d.cores!, baseDomain: d.config.baseDomain, secretKey: d.config.key }).tenant.desiredState.query(),
+    );
+    for (const r of answer.rejected)
+      onEvent({
+        type: "diagnostic",
+        severity: "warning",
+        summary: `Not applied: ${r.table} ${r.key}`,
+        detail: r.issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+      });
+    const desiredState = ZTenantDesiredStateSchema.parse(answer.desiredState);
+    const plan = await d.provisioner.plan({ desiredState, deployment: await deploymentFor(tenant) }, { onEvent });
+    const done = !plan.hasChanges;
+    await d.db.provisioningRun.update({
+      where: { id: run.id },
+      data: {
+        desiredState,
+        planSummary: plan,
+        phase: done ? "done" : "plan",
+        progress: done ? 100 : 0,
+        status: done ? "succeeded" : "planned",
+        lockedUntil: null,
+        ...(done && { finishedAt: new Date() }),
+      },
+    });
+    onEvent({ type: "phase", phase: "done" });
+  }
+
   async function execute(run: ProvisioningRun): Promise<void> {
     const tenant = await d.db.tenant.findUniqueOrThrow({ where: { id: run.tenantId } });
     const lastSeq = await d.db.runEvent.aggregate({ where: { runId: run.id }, _max: { seq: true } });
@@ -118,9 +156,13 @@ export function createRunExecutor(d: TExecutorDeps) {
           { reloaded: result.reloaded },
           { outputs: undefined, secretsSealed: null, licenseKeyEncrypted: null },
         );
+      } else if (run.action === "update" && run.requestedById && !run.approvedAt) {
+        await planForApproval(run, tenant, onEvent);
+        await progressWrite;
       } else {
         const deployment = await deploymentFor(tenant);
-        const desiredState = await desiredStateFor(tenant, run.action);
+        // An approved change applies exactly the state its plan showed.
+        const desiredState = run.approvedAt ? ZTenantDesiredStateSchema.parse(run.desiredState) : await desiredStateFor(tenant, run.action);
         await d.db.provisioningRun.update({ where: { id: run.id }, data: { desiredState } });
         if (run.action === "reactivate" && tenant.licenseId)
           await d.license.reactivate(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));

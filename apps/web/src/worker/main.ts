@@ -8,6 +8,7 @@ import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { startQueue, workQueue } from "../server/jobs/queue.ts";
 import { createLicenseAdmin } from "../server/license/admin-client.ts";
 import { tenantsWithClaimableRuns } from "../server/runs/claim.ts";
+import { viaProxy } from "../server/tenant-core/client.ts";
 import { reconcileAll } from "../server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "./config.ts";
 import { createRunExecutor } from "./executor.ts";
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
   const asterisk = config.ari ? await createAsteriskControl({ ...config.ari, attempts: 10 }) : undefined;
   const provisioner = createProvisioner({ stateRoot: config.stateRoot, toolchain: loadToolchain(), ...(asterisk && { asterisk }) });
   const license = createLicenseAdmin({ url: config.license.adminUrl, adminToken: config.license.adminToken });
-  const executor = createRunExecutor({ db, provisioner, license, config });
+  const cores = config.tenantProxyUrl ? { endpoint: viaProxy(config.tenantProxyUrl) } : undefined;
+  const executor = createRunExecutor({ db, provisioner, license, config, ...(cores && { cores }) });
   await workQueue(queue.boss, (tenantId) => executor.drainTenant(tenantId));
 
   const sweep = async () => {

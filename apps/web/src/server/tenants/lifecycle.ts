@@ -14,8 +14,8 @@ export const RESERVED_SLUGS = new Set(["app", "www", "api", "admin", "console", 
 export const ZNewSlugSchema = ZSlugSchema.refine((s) => !RESERVED_SLUGS.has(s), "reserved for the platform; choose another");
 export const ZCreateTenantSchema = z.strictObject({ slug: ZNewSlugSchema, name: ZDisplayNameSchema });
 
-/** Runs not yet finished: a tenant has at most a few, run in order. */
-const UNFINISHED = { status: { in: ["queued", "running"] } } satisfies Prisma.ProvisioningRunWhereInput;
+/** Runs not yet finished (a planned change waits for a decision): a tenant has at most a few, run in order. */
+const UNFINISHED = { status: { in: ["queued", "running", "planned"] } } satisfies Prisma.ProvisioningRunWhereInput;
 
 /** What each action needs the tenant to be, and what the tenant is while the run goes. */
 const TRANSITIONS: Record<Exclude<RunAction, "create" | "update">, { from: TenantStatus[]; during: TenantStatus }> = {
@@ -74,14 +74,65 @@ export async function requestAction(
     if (!tenant) throw new NotFoundError("No such tenant.");
     if (!rule.from.includes(tenant.status))
       throw new ConflictError(`The tenant is ${tenant.status}; ${action} needs it ${rule.from.join(" or ")}.`);
+    // A delete discards a change waiting for approval; anything else waits for runs to finish.
+    if (action === "delete")
+      await tx.provisioningRun.updateMany({
+        where: { tenantId, status: "planned" },
+        data: { status: "discarded", finishedAt: new Date() },
+      });
     const busy = action !== "delete" && (await tx.provisioningRun.count({ where: { tenantId, ...UNFINISHED } })) > 0;
-    if (busy) throw new ConflictError("A run is in progress for this tenant; wait for it to finish.");
+    if (busy) throw new ConflictError("A run is in progress or a planned change waits for a decision; finish that first.");
     await tx.tenant.update({ where: { id: tenantId }, data: { status: rule.during } });
     await tx.auditEntry.create({ data: { userId, tenantId, action: `tenant.${action}` } });
     return tx.provisioningRun.create({ data: { tenantId, action, requestedById: userId } });
   });
   await queue.enqueue(tenantId);
   return run;
+}
+
+/**
+ * Configuration changes (made in the tenant's dashboard) reach its stack in two steps: a plan of
+ * what would change, shown to the user, then — once approved — the apply of exactly that state.
+ */
+export async function planChanges(db: PrismaClient, queue: TRunQueue, userId: string, tenantId: string) {
+  const run = await db.$transaction(async (tx) => {
+    const [tenant] = await tx.$queryRaw<{ status: TenantStatus }[]>`SELECT status FROM "Tenant" WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    if (tenant?.status !== "active")
+      throw new ConflictError(`The tenant is ${tenant?.status ?? "gone"}; changes are applied to an active tenant.`);
+    if ((await tx.provisioningRun.count({ where: { tenantId, ...UNFINISHED } })) > 0)
+      throw new ConflictError("A run is in progress or a planned change waits for a decision; finish that first.");
+    await tx.auditEntry.create({ data: { userId, tenantId, action: "tenant.plan" } });
+    return tx.provisioningRun.create({ data: { tenantId, action: "update", requestedById: userId } });
+  });
+  await queue.enqueue(tenantId);
+  return runView(run);
+}
+
+/** Approves or discards a planned change. Approved, the run is queued again and applies what was planned. */
+export async function decidePlannedRun(
+  db: PrismaClient,
+  queue: TRunQueue,
+  userId: string,
+  tenantId: string,
+  runId: string,
+  decision: "approve" | "discard",
+) {
+  const run = await db.$transaction(async (tx) => {
+    const [planned] = await tx.$queryRaw<{ status: string }[]>`
+      SELECT status FROM "ProvisioningRun" WHERE id = ${runId}::uuid AND "tenantId" = ${tenantId}::uuid FOR UPDATE`;
+    if (!planned) throw new NotFoundError("No such run.");
+    if (planned.status !== "planned") throw new ConflictError(`This run is ${planned.status}; only a planned change can be ${decision}d.`);
+    await tx.auditEntry.create({ data: { userId, tenantId, action: `tenant.${decision}`, detail: { runId } } });
+    return tx.provisioningRun.update({
+      where: { id: runId },
+      data:
+        decision === "approve"
+          ? { status: "queued", approvedAt: new Date(), approvedById: userId }
+          : { status: "discarded", finishedAt: new Date() },
+    });
+  });
+  if (decision === "approve") await queue.enqueue(tenantId);
+  return runView(run);
 }
 
 /** A failed tenant's last failed run, queued again (tofu converges from wherever it stopped). */
@@ -114,20 +165,23 @@ export function listTenants(db: PrismaClient, userId: string) {
     );
 }
 
-const runView = (r: Prisma.ProvisioningRunGetPayload<object>) => ({
-  id: r.id,
-  action: r.action,
-  status: r.status,
-  phase: r.phase,
-  progress: r.progress,
-  planSummary: r.planSummary,
-  error: r.error,
-  attempts: r.attempts,
-  queuedAt: r.queuedAt,
-  startedAt: r.startedAt,
-  finishedAt: r.finishedAt,
-  durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
-});
+function runView(r: Prisma.ProvisioningRunGetPayload<object>) {
+  return {
+    id: r.id,
+    action: r.action,
+    status: r.status,
+    approvedAt: r.approvedAt,
+    phase: r.phase,
+    progress: r.progress,
+    planSummary: r.planSummary,
+    error: r.error,
+    attempts: r.attempts,
+    queuedAt: r.queuedAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+  };
+}
 export type TRunView = ReturnType<typeof runView>;
 
 export async function tenantOverview(db: PrismaClient, tenantId: string, baseDomain: string) {

@@ -4,8 +4,10 @@ import { InputError } from "../../errors.ts";
 import {
   checkSlug,
   createTenant,
+  decidePlannedRun,
   listRuns,
   listTenants,
+  planChanges,
   requestAction,
   retryLastRun,
   runEvents,
@@ -29,6 +31,13 @@ export const tenantRouter = router({
     .query(({ ctx, input }) => runEvents(ctx.db, ctx.tenant.id, input.runId, input.afterSeq)),
   suspend: tenantProcedure("admin").mutation(({ ctx }) => requestAction(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id, "suspend")),
   reactivate: tenantProcedure("admin").mutation(({ ctx }) => requestAction(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id, "reactivate")),
+  planChanges: tenantProcedure("admin").mutation(({ ctx }) => planChanges(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id)),
+  approveRun: tenantProcedure("admin")
+    .input(z.object({ runId: z.uuid() }))
+    .mutation(({ ctx, input }) => decidePlannedRun(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id, input.runId, "approve")),
+  discardRun: tenantProcedure("admin")
+    .input(z.object({ runId: z.uuid() }))
+    .mutation(({ ctx, input }) => decidePlannedRun(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id, input.runId, "discard")),
   retry: tenantProcedure("admin").mutation(({ ctx }) => retryLastRun(ctx.db, ctx.queue, ctx.user.id, ctx.tenant.id)),
   delete: tenantProcedure("owner")
     .input(z.object({ confirmSlug: z.string().max(100) }))
