@@ -91,10 +91,10 @@ export function createRunExecutor(d: TExecutorDeps) {
    * A plan without changes needs no decision and ends at once.
    */
   async function planForApproval(run: ProvisioningRun, tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
-    if (!d.cores) throw new Error("This worker cannot reach tenant cores (no tenantProxyUrl in its configuration).");
-    const answer = await viaCore(() =>
-      coreOf(tenant, { ...d.cores!, baseDomain: d.config.baseDomain, secretKey: d.config.key }).tenant.desiredState.query(),
-    );
+    const cores = d.cores;
+    if (!cores) throw new Error("This worker cannot reach tenant cores (no tenantProxyUrl in its configuration).");
+    const core = coreOf(tenant, { ...cores, baseDomain: d.config.baseDomain, secretKey: d.config.key });
+    const answer = await viaCore(() => core.tenant.desiredState.query());
     for (const r of answer.rejected)
       onEvent({
         type: "diagnostic",

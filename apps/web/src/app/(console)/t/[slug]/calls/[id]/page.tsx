@@ -31,6 +31,7 @@ export default function CallPage() {
       </p>
       <ol className="space-y-2" data-testid="transcript">
         {(c.events as TEvent[]).map((e, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: a call's events are append-only, in order, and never re-sorted
           <li key={`${i}-${e.kind}`} className="flex gap-3 text-sm">
             <span className="w-14 shrink-0 text-right font-mono text-xs text-slate-400">
               +{((new Date(e.at).getTime() - start) / 1000).toFixed(1)}s
