@@ -140,6 +140,41 @@ test.describe("the console", () => {
     expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(2);
     await page.screenshot({ path: join(shots, "tenant-overview.png"), fullPage: true });
 
+    // The dashboard: an agent and a number, made in the tenant's own database through its core.
+    await page.getByRole("link", { name: "Agents" }).click();
+    await page.getByLabel("Id").fill("support");
+    await page.getByLabel("Name").fill("Support line");
+    await page.getByLabel("Greeting").fill("Hello, this is Acme support.");
+    await page.getByRole("button", { name: "Create agent" }).click();
+    await expect(page.getByTestId("agents")).toContainText("Support line");
+    await page.screenshot({ path: join(shots, "agents.png"), fullPage: true });
+    await page.getByRole("link", { name: "Numbers" }).click();
+    await page.getByLabel("Number").fill("+1555 1000");
+    await page.getByRole("button", { name: "Add number" }).click();
+    await expect(page.getByText("2-15 digits, optionally after '+'")).toBeVisible();
+    await page.getByLabel("Number").fill("+15551000");
+    await page.getByRole("button", { name: "Add number" }).click();
+    await expect(page.getByTestId("numbers")).toContainText("+15551000");
+    // The change reaches Asterisk after its plan is shown and approved.
+    await page.getByRole("button", { name: "Review changes" }).click();
+    await page.getByRole("link", { name: "See the plan on the overview" }).click();
+    await expect(page.getByTestId("planned-change")).toContainText("asterisk_extensions", { timeout: 3 * 60_000 });
+    await page.screenshot({ path: join(shots, "planned-change.png"), fullPage: true });
+    await page.getByRole("button", { name: "Apply change" }).click();
+    await expect(page.getByTestId("run-history")).toContainText("updatesucceeded", { timeout: 3 * 60_000 });
+    expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "extensions.conf"), "utf8")).toContain("exten => +15551000,1,");
+
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByLabel("Label").fill("CRM");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await expect(page.getByTestId("new-key")).toHaveText(/^dsai_/);
+    await page.screenshot({ path: join(shots, "api-keys.png") });
+    await page.getByRole("link", { name: "Calls" }).click();
+    await expect(page.getByText("No calls yet.")).toBeVisible();
+    await page.getByRole("link", { name: "Usage" }).click();
+    await expect(page.getByRole("img", { name: "Minutes per day" })).toBeVisible();
+    await page.getByRole("link", { name: "Overview" }).click();
+
     // Danger zone: nothing happens until the slug is typed.
     const confirm = page.getByLabel(`Type ${slug} to confirm`);
     await expect(page.getByRole("button", { name: "Suspend" })).toBeDisabled();

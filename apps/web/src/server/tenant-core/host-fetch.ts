@@ -6,16 +6,16 @@ export function hostFetch(host: string, timeoutMs = 10_000): typeof fetch {
   return (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
-      const headers = new Headers(init?.headers);
-      headers.set("host", host);
+      // A plain object, not Headers: runtimes that follow the browser's rules drop a Host set on Headers.
+      const headers: Record<string, string> = {};
+      new Headers(init?.headers).forEach((value, key) => {
+        headers[key] = value;
+      });
+      headers.host = host;
+      const body = init?.body === undefined || init.body === null ? undefined : Buffer.from(String(init.body));
+      if (body) headers["content-length"] = String(body.length);
       const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          method: init?.method ?? "GET",
-          headers: Object.fromEntries(headers),
-        },
+        { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: init?.method ?? "GET", headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -29,7 +29,6 @@ export function hostFetch(host: string, timeoutMs = 10_000): typeof fetch {
       );
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${host} within ${timeoutMs / 1000} s`)));
       req.on("error", reject);
-      if (init?.body) req.end(String(init.body));
-      else req.end();
+      req.end(body);
     });
 }

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { DangerZone } from "../../../../components/console/danger-zone.tsx";
+import { PlannedChange } from "../../../../components/console/planned-change.tsx";
 import { RunLog } from "../../../../components/console/run-log.tsx";
 import { StatusBadge } from "../../../../components/ui/badge.tsx";
 import { Banner } from "../../../../components/ui/banner.tsx";
@@ -9,7 +10,12 @@ import { Button } from "../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../components/ui/card.tsx";
 import { errorText, useTRPC } from "../../../../trpc/client.tsx";
 
+type TPlan = { add: number; change: number; remove: number; resources: { address: string; action: string }[] };
 const IN_PROGRESS = new Set(["provisioning", "suspending", "reactivating", "deleting"]);
+
+/** Something is happening: the tenant is between states, or a run is queued or running. */
+const busy = (t: { status: string; latestRun: { status: string } | null } | undefined) =>
+  Boolean(t && (IN_PROGRESS.has(t.status) || t.latestRun?.status === "queued" || t.latestRun?.status === "running"));
 
 function duration(ms: number | null): string {
   if (ms === null) return "—";
@@ -22,11 +28,11 @@ export default function TenantPage() {
   const queryClient = useQueryClient();
   const tenant = useQuery({
     ...trpc.tenant.get.queryOptions({ tenant: slug }),
-    refetchInterval: (q) => (q.state.data && IN_PROGRESS.has(q.state.data.status) ? 1_000 : 10_000),
+    refetchInterval: (q) => (busy(q.state.data) ? 1_000 : 10_000),
   });
   const runs = useQuery({
     ...trpc.tenant.runs.queryOptions({ tenant: slug }),
-    refetchInterval: tenant.data && IN_PROGRESS.has(tenant.data.status) ? 1_000 : 10_000,
+    refetchInterval: busy(tenant.data) ? 1_000 : 10_000,
   });
   const retry = useMutation(trpc.tenant.retry.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }));
 
@@ -58,6 +64,10 @@ export default function TenantPage() {
             </Button>
           )}
         </Banner>
+      )}
+
+      {run?.status === "planned" && run.planSummary && (
+        <PlannedChange slug={slug} runId={run.id} plan={run.planSummary as TPlan} canDecide={role !== "member"} />
       )}
 
       <div className="grid gap-6 md:grid-cols-2">
