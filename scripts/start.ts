@@ -165,6 +165,8 @@ async function startPlatform(
         AUTH_SECRET: env.AUTH_SECRET ?? localSecret("auth-secret"),
         DSAI_SECRET_KEY: platformSecretKey,
         DSAI_TENANT_PROXY_URL: `http://127.0.0.1:${ports.http}`,
+        LICENSE_URL: `http://127.0.0.1:${ports.license}`,
+        LICENSE_ADMIN_TOKEN: licenseAdminToken,
         NEXT_TELEMETRY_DISABLED: "1",
       },
       note: `console on http://localhost:${ports.console}`,

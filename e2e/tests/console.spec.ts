@@ -67,6 +67,7 @@ test.describe("the console", () => {
         DSAI_SIP_PORT: String(ports.sip),
         DSAI_ARI_PORT: String(ports.ari),
         LICENSE_ADMIN_TOKEN: randomBytes(24).toString("hex"),
+        DSAI_PLATFORM_ADMIN_EMAILS: user.email,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -173,7 +174,21 @@ test.describe("the console", () => {
     await expect(page.getByText("No calls yet.")).toBeVisible();
     await page.getByRole("link", { name: "Usage" }).click();
     await expect(page.getByRole("img", { name: "Minutes per day" })).toBeVisible();
-    await page.getByRole("link", { name: "Overview" }).click();
+    // A new tenant's license starts with 60 minutes (the worker's default credit).
+    await expect(page.getByTestId("credits")).toContainText("60 min");
+    await page.getByRole("link", { name: "Members" }).click();
+    await expect(page.getByTestId("members")).toContainText(user.email);
+
+    // Platform admin: every tenant, and credits granted through the License Service.
+    await page.getByRole("link", { name: "Platform" }).click();
+    await expect(page.getByTestId("admin-tenants")).toContainText(slug);
+    await page.getByLabel(`Minutes for ${slug}`).fill("30");
+    await page.getByRole("button", { name: "Grant" }).first().click();
+    await expect(page.getByTestId("admin-licenses")).toContainText("90 min");
+    await page.screenshot({ path: join(shots, "admin.png"), fullPage: true });
+    await page.goto(`${base}/t/${slug}/usage`);
+    await expect(page.getByTestId("credits")).toContainText("90 min");
+    await page.goto(`${base}/t/${slug}`);
 
     // Danger zone: nothing happens until the slug is typed.
     const confirm = page.getByLabel(`Type ${slug} to confirm`);

@@ -54,6 +54,7 @@ export const licenseAdminRouter = t.router({
     .mutation(({ ctx, input }) => run(() => ctx.admin.reactivateLicense(input.licenseId))),
   closeLicense: adminProcedure.input(ZLicenseRef).mutation(({ ctx, input }) => run(() => ctx.admin.closeLicense(input.licenseId))),
   grantCredits: adminProcedure.input(ZGrantSchema).mutation(({ ctx, input }) => run(() => ctx.admin.grantCredits(input))),
+  listLicenses: adminProcedure.query(({ ctx }) => run(() => ctx.admin.listLicenses())),
   showLicense: adminProcedure.input(ZLicenseRef).query(({ ctx, input }) => run(() => ctx.admin.showLicense(input.licenseId))),
   issueKey: adminProcedure.input(ZIssueKeySchema).mutation(({ ctx, input }) => run(() => ctx.admin.issueKey(input))),
   listKeys: adminProcedure.input(ZLicenseRef).query(({ ctx, input }) => run(() => ctx.admin.listKeys(input.licenseId))),

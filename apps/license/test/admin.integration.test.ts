@@ -34,6 +34,7 @@ describe("tRPC admin router", () => {
     const first = await admin.createLicense.mutate({ id, name: "Tenant acme", seconds: 600 });
     const again = await admin.createLicense.mutate({ id, name: "Tenant acme", seconds: 600 });
     expect(again).toEqual(first);
+    expect((await admin.listLicenses.query()).filter((l) => l.id === id)).toEqual([first]);
     expect((await admin.ledger.query({ licenseId: id })).map((e) => e.deltaSeconds)).toEqual([600]);
     await expect(admin.createLicense.mutate({ id, name: "Someone else", seconds: 1 })).rejects.toThrow(/exists with another name/);
   });

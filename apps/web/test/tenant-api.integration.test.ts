@@ -20,12 +20,14 @@ afterAll(async () => {
 
 /** Procedures any signed-in user may call (they name no tenant). */
 const UNSCOPED = new Set(["auth.signUp", "auth.me", "tenant.list", "tenant.checkSlug", "tenant.create"]);
+/** The platform's own administration: platform admins only. */
+const isAdminProcedure = (path: string) => path.startsWith("admin.");
 /** The least role of each tenant-scoped procedure: members read, admins change, owners delete. */
 const leastRole = (path: string, type: string): "member" | "admin" | "owner" =>
-  path === "tenant.delete" ? "owner" : type === "query" ? "member" : "admin";
+  path === "tenant.delete" || (path.startsWith("member.") && type === "mutation") ? "owner" : type === "query" ? "member" : "admin";
 /** Every tenant-scoped procedure of the console, straight from the router: a new one is covered by itself. */
 const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)
-  .filter(([path]) => !UNSCOPED.has(path))
+  .filter(([path]) => !UNSCOPED.has(path) && !isAdminProcedure(path))
   .map(([path, p]) => ({ name: path, least: leastRole(path, p._def.type) }));
 /** One input that satisfies every procedure's envelope (object inputs ignore the keys they do not name). */
 const inputFor = (slug: string) => ({
@@ -38,6 +40,10 @@ const inputFor = (slug: string) => ({
   days: 7,
   runId: "00000000-0000-4000-8000-000000000000",
   afterSeq: 0,
+  userId: "00000000-0000-4000-8000-000000000001",
+  role: "member",
+  licenseId: "00000000-0000-4000-8000-000000000002",
+  minutes: 10,
 });
 type TCaller = ReturnType<TConsoleHarness["callerAs"]>;
 const callByPath = (c: TCaller, path: string, input: unknown) =>
@@ -68,15 +74,28 @@ describe("authorization matrix", () => {
         if (RANK[role] < RANK[p.least]) expect(code, role).toBe("FORBIDDEN");
         // Allowed: the call succeeds or is refused for the tenant's state (here: a tenant with no
         // core yet) — never for who asks.
-        else expect(["OK", "CONFLICT", "NOT_FOUND"], `${role}: ${code}`).toContain(code);
+        else expect(["OK", "CONFLICT", "NOT_FOUND", "BAD_REQUEST"], `${role}: ${code}`).toContain(code);
       }
       // A member's allowed NOT_FOUND is the run's (runEvents with an unknown run), not the tenant's.
       if (p.name === "tenant.runEvents") await expect(call(h.callerAs(who.member))).rejects.toThrow(/No such run/);
     });
   }
 
+  const ADMIN_PROCEDURES = Object.keys(appRouter._def.procedures).filter(isAdminProcedure);
+  for (const path of ADMIN_PROCEDURES) {
+    it(`${path}: anonymous -> UNAUTHORIZED, any tenant role -> FORBIDDEN, platform admin passes the check`, async () => {
+      const tenant = await h.make.tenant({ members: [{ userId: who.owner.id, role: "owner" }] });
+      const call = (c: TCaller) => callByPath(c, path, inputFor(tenant.slug));
+      expect(await codeOf(call(h.callerAs(null)))).toBe("UNAUTHORIZED");
+      expect(await codeOf(call(h.callerAs(who.owner)))).toBe("FORBIDDEN");
+      const admin = h.sessionOf(await h.make.user({ isPlatformAdmin: true }));
+      // No License Service in this test: the license procedures answer that it is unavailable.
+      expect(["OK", "BAD_GATEWAY"]).toContain(await codeOf(call(h.callerAs(admin))));
+    });
+  }
+
   it("covers every procedure of the console's API", () => {
-    expect(PROCEDURES.length + UNSCOPED.size).toBe(Object.keys(appRouter._def.procedures).length);
+    expect(PROCEDURES.length + UNSCOPED.size + ADMIN_PROCEDURES.length).toBe(Object.keys(appRouter._def.procedures).length);
     expect(PROCEDURES.length).toBeGreaterThanOrEqual(34);
   });
 
@@ -154,6 +173,31 @@ describe("tenant lifecycle", () => {
     expect(run).toMatchObject({ action: "create", status: "queued" });
     expect((await caller.tenant.get({ tenant: tenant.slug })).status).toBe("provisioning");
     await expect(caller.tenant.retry({ tenant: tenant.slug })).rejects.toThrow(/Only a failed tenant/);
+  });
+});
+
+describe("members", () => {
+  it("owners add people by their account's email, change roles, and a tenant always keeps an owner", async () => {
+    const owner = h.sessionOf(await h.make.user());
+    const bob = await h.make.user({ email: `bob-${Date.now()}@example.test` });
+    const tenant = await h.make.tenant({ members: [{ userId: owner.id, role: "owner" }] });
+    const caller = h.callerAs(owner);
+    await expect(caller.member.add({ tenant: tenant.slug, data: { email: "nobody@example.test", role: "admin" } })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      cause: { issues: [{ path: "email", message: expect.stringMatching(/no account/) }] },
+    });
+    await caller.member.add({ tenant: tenant.slug, data: { email: bob.email.toUpperCase(), role: "admin" } });
+    expect((await caller.member.list({ tenant: tenant.slug })).map((m) => [m.email, m.role])).toEqual([
+      [owner.email, "owner"],
+      [bob.email, "admin"],
+    ]);
+    await expect(caller.member.setRole({ tenant: tenant.slug, userId: owner.id, role: "member" })).rejects.toThrow(/at least one owner/);
+    await caller.member.setRole({ tenant: tenant.slug, userId: bob.id, role: "owner" });
+    await caller.member.setRole({ tenant: tenant.slug, userId: owner.id, role: "member" });
+    // Now a member: the owner's powers are gone.
+    await expect(caller.member.remove({ tenant: tenant.slug, userId: bob.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const audit = await h.db.auditEntry.findMany({ where: { tenantId: tenant.id }, orderBy: { at: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["member.add", "member.role", "member.role"]);
   });
 });
 

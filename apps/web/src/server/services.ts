@@ -5,6 +5,7 @@ import { ZHostSchema } from "@dsai/contracts";
 import { createPlatformClient, type PrismaClient } from "@dsai/db";
 import { z } from "zod";
 import { startQueue, type TRunQueue } from "./jobs/queue.ts";
+import { createLicenseAdmin, type TLicenseAdmin } from "./license/admin-client.ts";
 import { type TCoreEndpoint, viaProxy } from "./tenant-core/client.ts";
 
 const ZEnvSchema = z.object({
@@ -14,9 +15,21 @@ const ZEnvSchema = z.object({
   DSAI_SECRET_KEY: z.base64().refine((k) => Buffer.from(k, "base64").length === 32, "32 bytes, base64"),
   /** Where tenant cores answer, by their host name <slug>.<domain> (the local platform's Traefik). */
   DSAI_TENANT_PROXY_URL: z.url(),
+  /** The License Service's admin API: credits on the usage page, licenses on the admin pages. */
+  LICENSE_URL: z.url().optional(),
+  LICENSE_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Users with these emails are platform admins (comma-separated). */
+  DSAI_PLATFORM_ADMIN_EMAILS: z.string().default(""),
 });
 
-type TServices = { db: PrismaClient; queue: TRunQueue; baseDomain: string; cores: { endpoint: TCoreEndpoint; secretKey: Buffer } };
+type TServices = {
+  db: PrismaClient;
+  queue: TRunQueue;
+  baseDomain: string;
+  cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
+  license?: TLicenseAdmin;
+  platformAdmins: Set<string>;
+};
 const globalServices = globalThis as unknown as { dsaiServices?: Promise<TServices> };
 
 export function services(): Promise<TServices> {
@@ -29,6 +42,13 @@ export function services(): Promise<TServices> {
       queue,
       baseDomain: env.DSAI_BASE_DOMAIN,
       cores: { endpoint: viaProxy(env.DSAI_TENANT_PROXY_URL), secretKey: Buffer.from(env.DSAI_SECRET_KEY, "base64") },
+      ...(env.LICENSE_URL &&
+        env.LICENSE_ADMIN_TOKEN && { license: createLicenseAdmin({ url: env.LICENSE_URL, adminToken: env.LICENSE_ADMIN_TOKEN }) }),
+      platformAdmins: new Set(
+        env.DSAI_PLATFORM_ADMIN_EMAILS.split(",")
+          .map((e) => e.trim().toLowerCase())
+          .filter(Boolean),
+      ),
     };
   })();
   return globalServices.dsaiServices;

@@ -117,7 +117,8 @@ export function createRunExecutor(d: TExecutorDeps) {
         ...(done && { finishedAt: new Date() }),
       },
     });
-    onEvent({ type: "phase", phase: "done" });
+    // A plan waiting for its decision is not done: the page shows it as planned, with its resources.
+    if (done) onEvent({ type: "phase", phase: "done" });
   }
 
   async function execute(run: ProvisioningRun): Promise<void> {

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { auth, signOut } from "../../auth.ts";
+import { AdminLink } from "../../components/console/admin-link.tsx";
 import { Button } from "../../components/ui/button.tsx";
 
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
@@ -15,6 +16,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             DSAI
           </Link>
           <div className="flex items-center gap-3 text-sm text-slate-600">
+            <AdminLink />
             <span data-testid="signed-in-as">{email}</span>
             <form
               action={async () => {

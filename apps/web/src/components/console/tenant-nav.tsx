@@ -10,6 +10,7 @@ const TABS = [
   ["/api-keys", "API keys"],
   ["/calls", "Calls"],
   ["/usage", "Usage"],
+  ["/members", "Members"],
 ] as const;
 
 export function TenantNav({ slug }: { slug: string }) {

@@ -1,5 +1,7 @@
 // The console's API: one router per domain.
+import { adminRouter } from "./routers/admin.ts";
 import { authRouter } from "./routers/auth.ts";
+import { memberRouter } from "./routers/member.ts";
 import { tenantRouter } from "./routers/tenant.ts";
 import {
   agentRouter,
@@ -26,6 +28,8 @@ export const appRouter = router({
   webhook: webhookRouter,
   calls: callRouter,
   usage: usageRouter,
+  member: memberRouter,
+  admin: adminRouter,
 });
 export type TAppRouter = typeof appRouter;
 export const createCaller = createCallerFactory(appRouter);

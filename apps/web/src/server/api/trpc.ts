@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { TSessionUser } from "../auth/accounts.ts";
 import { ConflictError, NotFoundError, UpstreamError } from "../errors.ts";
 import type { TRunQueue } from "../jobs/queue.ts";
+import type { TLicenseAdmin } from "../license/admin-client.ts";
 import type { TCoreEndpoint } from "../tenant-core/client.ts";
 import { ROLE_RANK, type TRole } from "../tenants/roles.ts";
 
@@ -21,6 +22,8 @@ export type TContext = {
   baseDomain: string;
   /** How tenant cores are reached, and the key that opens their sealed platform secrets. */
   cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
+  /** The License Service's admin API (credits, licenses), when the console is given one. */
+  license?: TLicenseAdmin;
 };
 
 const t = initTRPC.context<TContext>().create({

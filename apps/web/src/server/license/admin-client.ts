@@ -34,6 +34,10 @@ export function createLicenseAdmin(o: TLicenseAdminOptions) {
     reactivate: (licenseId: string) => call("reactivate license", () => client.reactivateLicense.mutate({ licenseId })),
     close: (licenseId: string) => call("close license", () => client.closeLicense.mutate({ licenseId })),
     show: (licenseId: string) => call("show license", () => client.showLicense.query({ licenseId })),
+    list: () => call("list licenses", () => client.listLicenses.query()),
+    ledger: (licenseId: string) => call("read the ledger", () => client.ledger.query({ licenseId })),
+    grant: (licenseId: string, seconds: number, note?: string) =>
+      call("grant credits", () => client.grantCredits.mutate({ licenseId, seconds, ...(note && { note }) })),
   };
 }
 export type TLicenseAdmin = ReturnType<typeof createLicenseAdmin>;

@@ -127,7 +127,8 @@ export async function decidePlannedRun(
       where: { id: runId },
       data:
         decision === "approve"
-          ? { status: "queued", approvedAt: new Date(), approvedById: userId }
+          ? // The apply is a run of its own: its attempts and timings start now.
+            { status: "queued", approvedAt: new Date(), approvedById: userId, attempts: 0, startedAt: null, phase: null, progress: 0 }
           : { status: "discarded", finishedAt: new Date() },
     });
   });

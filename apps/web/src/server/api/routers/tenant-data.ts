@@ -7,6 +7,7 @@ import type { inferRouterInputs } from "@trpc/server";
 import { z } from "zod";
 import { coreOf, type TTenantCore, viaCore } from "../../tenant-core/client.ts";
 import { router, tenantProcedure } from "../trpc.ts";
+import { licenseOf } from "./admin.ts";
 
 type TIn = inferRouterInputs<TTenantApiRouter>;
 const read = tenantProcedure("member");
@@ -128,6 +129,12 @@ export const callRouter = router({
 });
 
 export const usageRouter = router({
+  /** Credits left on the tenant's license, from the License Service. */
+  credits: read.query(async ({ ctx }) => {
+    if (!ctx.tenant.licenseId) return { licenseId: null, remainingSeconds: null, status: null };
+    const license = await licenseOf(ctx).show(ctx.tenant.licenseId);
+    return { licenseId: license.id, remainingSeconds: license.balanceSeconds - license.reservedSeconds, status: license.status };
+  }),
   perDay: read
     .input(z.object({ days: z.number().int().min(1).max(366).default(30) }))
     .query(({ ctx, input }) => viaCore(() => core(ctx).usage.perDay.query({ days: input.days }))),

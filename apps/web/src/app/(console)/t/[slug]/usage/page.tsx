@@ -34,6 +34,7 @@ export default function UsagePage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
   const usage = useQuery(trpc.usage.perDay.queryOptions({ tenant: slug, days: 30 }));
+  const credits = useQuery(trpc.usage.credits.queryOptions({ tenant: slug }));
   // Every day of the window, with the days without calls at zero.
   const days = Array.from({ length: 30 }, (_, i) => {
     const day = new Date(Date.now() - (29 - i) * 86_400_000).toISOString().slice(0, 10);
@@ -42,6 +43,13 @@ export default function UsagePage() {
   });
   return (
     <Card className="space-y-4">
+      {credits.error && <Banner>{errorText(credits.error)}</Banner>}
+      {credits.data?.remainingSeconds != null && (
+        <p className="text-sm text-slate-600" data-testid="credits">
+          Credits left: <span className="text-lg font-semibold text-slate-900">{Math.floor(credits.data.remainingSeconds / 60)} min</span>{" "}
+          (license {credits.data.status})
+        </p>
+      )}
       <CardTitle>Consumption, last 30 days</CardTitle>
       {usage.error && <Banner>{errorText(usage.error)}</Banner>}
       <MinutesChart days={days} />
