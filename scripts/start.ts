@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { loadToolchain } from "@dsai/stacks";
+import { forwardFromGateway, hostGatewayOf, loadToolchain } from "@dsai/stacks";
 import { PLATFORM_MIGRATIONS_DIR } from "../packages/db/src/index.ts";
 import { applyMigrations, ensureDatabase, startEmbeddedPostgres } from "../packages/postgres/src/index.ts";
 import { ensureConsoleBuild } from "./start/console-build.ts";
@@ -29,8 +29,9 @@ const baseDomain = env.DSAI_BASE_DOMAIN ?? "dsai.localhost";
 /** Where the platform keeps its data (Postgres, secrets, the shared Asterisk's files) and the tenants' tofu state. */
 const dataDir = resolve(env.DSAI_DATA_DIR ?? join(repoRoot, ".data"));
 const stateDir = resolve(env.DSAI_STATE_DIR ?? join(repoRoot, "terraform-state"));
-/** The /24 of the network the cores and the shared Asterisk share (outside Docker's address pool). */
+/** The /24s of the network the cores and the shared Asterisk share, and of Traefik's (outside Docker's address pool). */
 const asteriskSubnet = env.DSAI_ASTERISK_SUBNET ?? "172.30.249";
+const traefikSubnet = `${env.DSAI_TRAEFIK_SUBNET ?? "172.30.246"}.0/24`;
 
 /** A random secret for local runs, generated once under .data/ (git-ignored, mode 0600). */
 function localSecret(name: string, make: () => string = () => randomBytes(32).toString("base64url")): string {
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   if (!external) writeFileSync(urlFile, `${postgres.adminUrl}\n`, { mode: 0o600 });
 
   const children: { name: string; child: ChildProcess }[] = [];
+  /** What else to undo when stopping (the gateway forwarders), after the apps are down. */
+  const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
     if (!external) rmSync(urlFile, { force: true });
     await postgres.stop();
     log("stopped");
@@ -104,7 +108,13 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stopAll(0));
 
   try {
-    await startPlatform(postgres.adminUrl, children, () => stopping, stopAll);
+    await startPlatform(
+      postgres.adminUrl,
+      children,
+      () => stopping,
+      stopAll,
+      (cleanup) => cleanups.push(cleanup),
+    );
   } catch (err) {
     process.stderr.write(`start failed: ${err instanceof Error ? err.message : String(err)}\n`);
     await stopAll(1);
@@ -116,6 +126,7 @@ async function startPlatform(
   children: { name: string; child: ChildProcess }[],
   stopping: () => boolean,
   stopAll: (code: number) => Promise<void>,
+  onStop: (cleanup: () => Promise<void>) => void,
 ): Promise<void> {
   const platformDb = await ensureDatabase(adminUrl, "dsai_platform");
   const migrated = await applyMigrations({ url: platformDb, migrationsDir: PLATFORM_MIGRATIONS_DIR });
@@ -135,9 +146,19 @@ async function startPlatform(
       asteriskNetwork: { subnet: `${asteriskSubnet}.0/24`, asteriskAddress: `${asteriskSubnet}.10` },
       ports: { http: ports.http, sip: ports.sip, ari: ports.ari },
       ari,
+      // The console at app.<domain> and the License Service at license.<domain> (cores report usage there).
+      traefikNetwork: { subnet: traefikSubnet },
+      traefikConfDir: join(dataDir, "traefik"),
+      hostRoutes: [
+        { name: "console", host: `app.${baseDomain}`, port: ports.console },
+        { name: "license", host: `license.${baseDomain}`, port: ports.license },
+      ],
       dockerSocket: "/var/run/docker.sock",
     },
   });
+  // Traefik reaches the console and the License Service on its network's gateway address only.
+  const forwarding = await forwardFromGateway(hostGatewayOf(traefikSubnet), [ports.console, ports.license]);
+  onStop(() => forwarding.close());
   await ensureConsoleBuild(repoRoot, log);
 
   const licenseAdminToken = env.LICENSE_ADMIN_TOKEN ?? localSecret("license-admin-token");
@@ -186,10 +207,12 @@ async function startPlatform(
           platformContainers: platform.containers,
           ari: platform.ari,
           tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
+          proxySourceRange: traefikSubnet,
+          edgeAliases: { [platform.traefikContainer]: [`license.${baseDomain}`] },
           license: {
             adminUrl: `http://127.0.0.1:${ports.license}`,
             adminToken: licenseAdminToken,
-            urlForCores: `http://license.${baseDomain}:${ports.license}`,
+            urlForCores: `http://license.${baseDomain}`,
           },
           reconcileOnStart: true,
         }),

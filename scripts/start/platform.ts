@@ -3,10 +3,22 @@
 // has changes (a second start applies nothing).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createTofu, PlatformStack, synthStack, type TPlatformStackOptions, type TToolchainResolved } from "@dsai/stacks";
+import {
+  createTofu,
+  PlatformStack,
+  platformObjectNames,
+  synthStack,
+  type TPlatformStackOptions,
+  type TToolchainResolved,
+} from "@dsai/stacks";
 import type { App } from "cdktf";
 
-export type TLocalPlatform = { containers: string[]; asteriskConfDir: string; ari: { url: string; user: string; password: string } };
+export type TLocalPlatform = {
+  containers: string[];
+  traefikContainer: string;
+  asteriskConfDir: string;
+  ari: { url: string; user: string; password: string };
+};
 
 export async function applyLocalPlatform(o: {
   workDir: string;
@@ -29,6 +41,7 @@ export async function applyLocalPlatform(o: {
   const outputs = await tofu.output();
   return {
     containers: outputs.containers as string[],
+    traefikContainer: platformObjectNames(o.options.name).traefik,
     asteriskConfDir: o.options.asteriskConfDir,
     ari: { url: String(outputs.ari_url), user: o.options.ari.user, password: o.options.ari.password },
   };

@@ -4,15 +4,16 @@
 // key are made through the console; the change is planned, shown, approved and applied — the
 // shared Asterisk then routes the number; the core's refusals come back field by field, and a
 // core that is down is reported as such.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createAsteriskControl, type TAsteriskControl } from "@dsai/asterisk";
 import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from "@dsai/license";
 import { applyMigrations, createTestDatabase, freePort } from "@dsai/postgres";
-import { createProvisioner, createTofu, loadToolchain, PlatformStack, synthStack } from "@dsai/stacks";
+import { createProvisioner, createTofu, forwardFromGateway, hostGatewayOf, loadToolchain, PlatformStack, synthStack } from "@dsai/stacks";
 import { TRPCError } from "@trpc/server";
 import type { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,42 +33,28 @@ const ready = Boolean(recorded.postgres && recorded.traefik && recorded.asterisk
 if (!ready)
   process.stderr.write("dashboard test skipped: set-up has not built the Postgres, Traefik and Asterisk images (npm run setup)\n");
 
+const execAsync = promisify(execFile);
 const docker = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const scratch = mkdtempSync(join(tmpdir(), "dsai-dashboard-"));
 const name = `dsai-dt${randomBytes(2).toString("hex")}`;
 const slug = `dash${randomBytes(2).toString("hex")}`;
 const confDir = join(scratch, "asterisk");
+const TRAEFIK_SUBNET = "172.30.245.0/24";
 
 describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
   let h: TConsoleHarness;
   let license: TLicenseServer;
   let control: TAsteriskControl;
   let stopWorking: () => Promise<void>;
+  let forwarding: { close(): Promise<void> } | undefined;
   const platformTofu = createTofu({ workDir: join(scratch, "platform"), toolchain: loadToolchain(), timeoutMs: 5 * 60_000 });
 
   beforeAll(async () => {
     const ports = { http: await freePort(), sip: await freePort(), ari: await freePort() };
     const ari = { user: "dsai", password: randomBytes(18).toString("base64url") };
-    synthStack(
-      join(scratch, "platform"),
-      (app: App) =>
-        new PlatformStack(app, "platform", {
-          name,
-          images: { traefik: recorded.traefik, asterisk: recorded.asterisk },
-          asteriskConfDir: confDir,
-          asteriskNetwork: { subnet: "172.30.247.0/24", asteriskAddress: "172.30.247.10" },
-          ports,
-          ari,
-        }),
-    );
-    await platformTofu.init();
-    await platformTofu.plan();
-    await platformTofu.apply();
-    control = await createAsteriskControl({ url: `http://127.0.0.1:${ports.ari}`, ...ari, attempts: 20 });
-
-    const proxy = viaProxy(`http://127.0.0.1:${ports.http}`);
-    h = await startConsoleHarness({ coreEndpoint: proxy });
+    // The License Service first: Traefik routes license.<domain> to it, for the cores.
+    h = await startConsoleHarness({ coreEndpoint: viaProxy(`http://127.0.0.1:${ports.http}`) });
     const licenseDb = await createTestDatabase(h.adminUrl, "license");
     await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
     license = createLicenseServer({
@@ -80,6 +67,29 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
       poolSize: 5,
     });
     await license.start();
+    const licensePort = Number(new URL(license.url).port);
+    synthStack(
+      join(scratch, "platform"),
+      (app: App) =>
+        new PlatformStack(app, "platform", {
+          name,
+          images: { traefik: recorded.traefik, asterisk: recorded.asterisk },
+          asteriskConfDir: confDir,
+          asteriskNetwork: { subnet: "172.30.247.0/24", asteriskAddress: "172.30.247.10" },
+          ports,
+          ari,
+          traefikNetwork: { subnet: TRAEFIK_SUBNET },
+          traefikConfDir: join(scratch, "traefik"),
+          hostRoutes: [{ name: "license", host: "license.dsai.localhost", port: licensePort }],
+        }),
+    );
+    await platformTofu.init();
+    await platformTofu.plan();
+    await platformTofu.apply();
+    forwarding = await forwardFromGateway(hostGatewayOf(TRAEFIK_SUBNET), [licensePort]);
+    control = await createAsteriskControl({ url: `http://127.0.0.1:${ports.ari}`, ...ari, attempts: 20 });
+
+    const proxy = viaProxy(`http://127.0.0.1:${ports.http}`);
     const images = await buildAppImages();
     const config = parseWorkerConfig({
       databaseUrl: h.databaseUrl,
@@ -90,7 +100,9 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
       asteriskConfDir: confDir,
       platformContainers: [`${name}-asterisk`, `${name}-traefik`],
       tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
-      license: { adminUrl: license.url, adminToken: ADMIN_TOKEN, urlForCores: "http://license.dsai.localhost:7400" },
+      proxySourceRange: TRAEFIK_SUBNET,
+      edgeAliases: { [`${name}-traefik`]: ["license.dsai.localhost"] },
+      license: { adminUrl: license.url, adminToken: ADMIN_TOKEN, urlForCores: "http://license.dsai.localhost" },
     });
     const executor = createRunExecutor({
       db: h.db,
@@ -105,6 +117,7 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
 
   afterAll(async () => {
     await stopWorking?.();
+    await forwarding?.close();
     await control?.close();
     await createProvisioner({ stateRoot: join(scratch, "state"), toolchain: loadToolchain() })
       .destroy(slug)
@@ -207,6 +220,27 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
     ]);
     expect(dialplan).toContain("+15551000");
   }, 900_000);
+
+  it("lets a core reach the License Service by name through Traefik, and no tenant's core through it", async () => {
+    // Asynchronous: the License Service and the forwarder run in this process and must answer meanwhile.
+    const inCore = async (script: string) => (await execAsync("docker", ["exec", `dsai-${slug}-core`, "node", "-e", script])).stdout.trim();
+    // node:http, not fetch: fetch does not send a Host header of the caller's choosing.
+    const status = (host: string, path: string, hostHeader = host) =>
+      `require("http").get({host:"${host}",path:"${path}",headers:{host:"${hostHeader}"},timeout:5000},r=>{console.log(r.statusCode);process.exit(0)})` +
+      `.on("timeout",()=>{console.log("timeout");process.exit(0)}).on("error",e=>{console.log("error "+e.message);process.exit(0)})`;
+    // The name the core's license URL uses resolves on its edge network to Traefik, which routes it here.
+    expect(await inCore(status("license.dsai.localhost", "/healthz"))).toBe("200");
+    // A tenant's route is served to the platform (Traefik's own network), never to a core.
+    // (The same request naming the License Service's host is routed: the refusal is the allowlist's.)
+    expect(await inCore(status(`${name}-traefik`, "/healthz", "license.dsai.localhost"))).toBe("200");
+    expect(await inCore(status(`${name}-traefik`, "/healthz", `${slug}.dsai.localhost`))).toBe("403");
+    expect(
+      (await h
+        .callerAs(null)
+        .tenant.list()
+        .catch((e) => e.code)) as string,
+    ).toBe("UNAUTHORIZED");
+  }, 60_000);
 
   it("reports a core that does not answer as unavailable, and says why a suspended tenant cannot be configured", async () => {
     const owner = await h.db.membership.findFirstOrThrow({ where: { tenant: { slug }, role: "owner" }, include: { user: true } });

@@ -1,4 +1,11 @@
-export { platformObjectNames, type TPlatformStackOptions, ZDockerNameSchema, ZPlatformStackOptionsSchema } from "./platform/options.ts";
+export { forwardFromGateway } from "./platform/host-forward.ts";
+export {
+  hostGatewayOf,
+  platformObjectNames,
+  type TPlatformStackOptions,
+  ZDockerNameSchema,
+  ZPlatformStackOptionsSchema,
+} from "./platform/options.ts";
 export { PlatformStack } from "./platform/platform-stack.ts";
 export * from "./provisioner/progress.ts";
 export * from "./provisioner/provisioner.ts";

@@ -53,6 +53,7 @@ export function sampleDeployment(o: {
     images: o.images ?? { core: "dsai/core:test", postgres: "dsai/postgres:test" },
     asteriskConfDir: o.asteriskConfDir,
     platformContainers: [],
+    edgeAliases: {},
     ...(o.publishCoreHttpOn !== undefined && { publishCoreHttpOn: o.publishCoreHttpOn }),
     secrets: {
       tenantToken: "t".repeat(40),

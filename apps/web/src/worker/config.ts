@@ -15,6 +15,10 @@ export const ZWorkerConfigSchema = z.strictObject({
   images: z.strictObject({ core: ZImageSchema, postgres: ZImageSchema }),
   asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
   platformContainers: z.array(ZDockerNameSchema).max(8),
+  /** Tenant routes are served by Traefik only to this range (its own network): cores cannot reach each other through it. */
+  proxySourceRange: z.string().optional(),
+  /** Names cores resolve to platform containers on their edge networks (license.<domain> -> Traefik). */
+  edgeAliases: z.record(z.string(), z.array(z.string())).default({}),
   ari: z.strictObject({ url: z.url(), user: z.string().min(1), password: z.string().min(1) }).optional(),
   /** Where tenant cores answer by their host name <slug>.<domain> (the platform's Traefik), to read a tenant's desired state. */
   tenantProxyUrl: z.url().optional(),

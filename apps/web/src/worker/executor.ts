@@ -63,6 +63,8 @@ export function createRunExecutor(d: TExecutorDeps) {
       images: d.config.images,
       asteriskConfDir: d.config.asteriskConfDir,
       platformContainers: d.config.platformContainers,
+      edgeAliases: d.config.edgeAliases,
+      ...(d.config.proxySourceRange && { proxySourceRange: d.config.proxySourceRange }),
       secrets: await ensureSecrets(tenant),
       license: { url: d.config.license.urlForCores, id: license.id, key: license.key },
       limits: { coreMemoryMiB: 512, providerMemoryMiB: 512, databaseMemoryMiB: 256, cpus: 1 },

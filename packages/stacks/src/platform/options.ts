@@ -1,7 +1,7 @@
 // What the local platform stack is made from: image names, where the shared Asterisk's
 // configuration lives on this machine, the shared networks, and the ports published on
 // 127.0.0.1 (Traefik's HTTP, Asterisk's SIP and ARI).
-import { ZImageSchema, ZPortSchema } from "@dsai/contracts";
+import { ZHostSchema, ZImageSchema, ZPortSchema } from "@dsai/contracts";
 import { z } from "zod";
 
 const ZIpv4Schema = z
@@ -9,25 +9,48 @@ const ZIpv4Schema = z
   .regex(/^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$/, "an IPv4 address");
 const ZDockerNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, "a Docker object name");
 
-export const ZPlatformStackOptionsSchema = z.strictObject({
-  /** Prefix of every object's name (several platforms can share an engine, e.g. tests). */
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lowercase letters, digits and '-'"),
-  images: z.strictObject({ traefik: ZImageSchema, asterisk: ZImageSchema }),
-  /** The shared Asterisk's configuration directory on this machine (mounted at /etc/asterisk). */
-  asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
-  /** The network the cores and the shared Asterisk share: a /24 and Asterisk's address in it. */
-  asteriskNetwork: z.strictObject({ subnet: z.string().regex(/^[0-9.]+\/24$/, "a /24 subnet"), asteriskAddress: ZIpv4Schema }),
-  ports: z.strictObject({ http: ZPortSchema, sip: ZPortSchema, ari: ZPortSchema }),
-  ari: z.strictObject({
-    user: z.string().regex(/^[a-z][a-z0-9_]{1,30}$/),
-    password: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
-  }),
-  dockerSocket: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._/-]+$/)
-    .default("/var/run/docker.sock"),
-});
+export const ZPlatformStackOptionsSchema = z
+  .strictObject({
+    /** Prefix of every object's name (several platforms can share an engine, e.g. tests). */
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lowercase letters, digits and '-'"),
+    images: z.strictObject({ traefik: ZImageSchema, asterisk: ZImageSchema }),
+    /** The shared Asterisk's configuration directory on this machine (mounted at /etc/asterisk). */
+    asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
+    /** The network the cores and the shared Asterisk share: a /24 and Asterisk's address in it. */
+    asteriskNetwork: z.strictObject({ subnet: z.string().regex(/^[0-9.]+\/24$/, "a /24 subnet"), asteriskAddress: ZIpv4Schema }),
+    ports: z.strictObject({ http: ZPortSchema, sip: ZPortSchema, ari: ZPortSchema }),
+    /** Traefik's network as a fixed /24: its gateway (.1) is this machine, where host routes are served. */
+    traefikNetwork: z.strictObject({ subnet: z.string().regex(/^[0-9.]+\.0\/24$/, "a /24 subnet") }).optional(),
+    /**
+     * Services of this machine Traefik routes to by host name — the console at app.<domain>, the
+     * License Service at license.<domain> — reached on the Traefik network's gateway address.
+     */
+    hostRoutes: z
+      .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), host: ZHostSchema, port: ZPortSchema }))
+      .max(8)
+      .default([]),
+    /** Where the stack writes Traefik's routes to the host services (mounted read-only). */
+    traefikConfDir: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path")
+      .optional(),
+    ari: z.strictObject({
+      user: z.string().regex(/^[a-z][a-z0-9_]{1,30}$/),
+      password: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
+    }),
+    dockerSocket: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/-]+$/)
+      .default("/var/run/docker.sock"),
+  })
+  .refine((o) => o.hostRoutes.length === 0 || (o.traefikNetwork && o.traefikConfDir), {
+    message: "host routes need traefikNetwork and traefikConfDir",
+    path: ["hostRoutes"],
+  });
 export type TPlatformStackOptions = z.output<typeof ZPlatformStackOptionsSchema>;
+
+/** The address of this machine on Traefik's network: the gateway of its /24. */
+export const hostGatewayOf = (subnet: string) => subnet.replace(/\.0\/24$/, ".1");
 
 export function platformObjectNames(name: string) {
   return {

@@ -7,11 +7,26 @@
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
+import { File } from "@cdktf/provider-local/lib/file/index.js";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider/index.js";
 import { type App, TerraformOutput, TerraformStack } from "cdktf";
 import { pinProviders } from "../pin-providers.ts";
 import { PlatformAsteriskConfig } from "./asterisk-config.ts";
-import { platformObjectNames, ZPlatformStackOptionsSchema } from "./options.ts";
+import { hostGatewayOf, platformObjectNames, ZPlatformStackOptionsSchema } from "./options.ts";
+
+/** Traefik's dynamic configuration (JSON is YAML) routing each host to a port of this machine. */
+function hostRoutesConfig(routes: { name: string; host: string; port: number }[], gateway: string) {
+  return {
+    http: {
+      routers: Object.fromEntries(
+        routes.map((r) => [`host-${r.name}`, { rule: `Host(\`${r.host}\`)`, service: `host-${r.name}`, entryPoints: ["web"] }]),
+      ),
+      services: Object.fromEntries(
+        routes.map((r) => [`host-${r.name}`, { loadBalancer: { servers: [{ url: `http://${gateway}:${r.port}` }] } }]),
+      ),
+    },
+  };
+}
 
 export class PlatformStack extends TerraformStack {
   constructor(scope: App, id: string, input: unknown) {
@@ -33,7 +48,22 @@ export class PlatformStack extends TerraformStack {
       ipamConfig: [{ subnet: o.asteriskNetwork.subnet }],
       labels,
     });
-    const traefikNetwork = new Network(this, "traefik-network", { name: names.traefikNetwork, driver: "bridge", options: bridge, labels });
+    const traefikNetwork = new Network(this, "traefik-network", {
+      name: names.traefikNetwork,
+      driver: "bridge",
+      options: bridge,
+      ...(o.traefikNetwork && { ipamConfig: [{ subnet: o.traefikNetwork.subnet, gateway: hostGatewayOf(o.traefikNetwork.subnet) }] }),
+      labels,
+    });
+    // Routes to services of this machine (file provider): written here, watched by Traefik.
+    const hostRoutes =
+      o.hostRoutes.length > 0 && o.traefikNetwork && o.traefikConfDir
+        ? new File(this, "traefik-host-routes", {
+            filename: `${o.traefikConfDir}/host-routes.yml`,
+            filePermission: "0644",
+            content: JSON.stringify(hostRoutesConfig(o.hostRoutes, hostGatewayOf(o.traefikNetwork.subnet)), null, 2),
+          })
+        : undefined;
 
     new Container(this, "traefik", {
       name: names.traefik,
@@ -45,8 +75,12 @@ export class PlatformStack extends TerraformStack {
         "--entrypoints.web.address=:80",
         "--ping=true",
         "--ping.entrypoint=web",
+        ...(hostRoutes ? ["--providers.file.directory=/etc/traefik/dynamic", "--providers.file.watch=true"] : []),
       ],
-      volumes: [{ hostPath: o.dockerSocket, containerPath: "/var/run/docker.sock", readOnly: true }],
+      volumes: [
+        { hostPath: o.dockerSocket, containerPath: "/var/run/docker.sock", readOnly: true },
+        ...(hostRoutes && o.traefikConfDir ? [{ hostPath: o.traefikConfDir, containerPath: "/etc/traefik/dynamic", readOnly: true }] : []),
+      ],
       networksAdvanced: [{ name: traefikNetwork.name }],
       ports: [{ internal: 80, external: o.ports.http, ip: "127.0.0.1" }],
       restart: "unless-stopped",

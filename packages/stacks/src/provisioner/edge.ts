@@ -18,11 +18,18 @@ async function connected(network: string, env: NodeJS.ProcessEnv): Promise<strin
   }
 }
 
-export async function connectPlatform(network: string, containers: string[], env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+/** Connects the containers; `aliases` are extra names a container answers to on this network. */
+export async function connectPlatform(
+  network: string,
+  containers: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  aliases: Record<string, string[]> = {},
+): Promise<string[]> {
   const present = (await connected(network, env)) ?? [];
   const added: string[] = [];
   for (const container of containers.filter((c) => !present.includes(c))) {
-    await exec("docker", ["network", "connect", network, container], { env });
+    const names = (aliases[container] ?? []).flatMap((a) => ["--alias", a]);
+    await exec("docker", ["network", "connect", ...names, network, container], { env });
     added.push(container);
   }
   return added;

@@ -184,7 +184,12 @@ export function createProvisioner(o: TProvisionerOptions) {
           await tofu.apply();
         }
         if ((o.target?.kind ?? "docker") === "docker") {
-          await connectPlatform(tenantObjectNames(slug).edgeNetwork, options.deployment.platformContainers, { ...process.env, ...o.env });
+          await connectPlatform(
+            tenantObjectNames(slug).edgeNetwork,
+            options.deployment.platformContainers,
+            { ...process.env, ...o.env },
+            options.deployment.edgeAliases,
+          );
         }
         const reloaded = await reloadChanged(slug, options.deployment.asteriskConfDir, emit);
         const outputs = await tofu.output();

@@ -6,6 +6,7 @@ import {
   FieldIssuesError,
   parseOrThrow,
   type TFieldIssue,
+  ZCidrSchema,
   ZHostSchema,
   ZImageSchema,
   ZLicenseKeySchema,
@@ -29,6 +30,14 @@ export const ZTenantDeploymentSchema = z.strictObject({
    * connects them to the tenant's edge network after an apply, and disconnects them before a destroy.
    */
   platformContainers: z.array(ZDockerNameSchema).max(8).default([]),
+  /**
+   * Traefik serves the tenant's route only to requests from this range — its own network, where
+   * traffic from its published port arrives — so a core, which reaches Traefik on its edge
+   * network, cannot call another tenant's core through it.
+   */
+  proxySourceRange: ZCidrSchema.refine((c) => !c.includes(":"), "an IPv4 network without a port").optional(),
+  /** Names by which the core reaches platform containers on its edge network (e.g. license.<domain> for Traefik). */
+  edgeAliases: z.record(ZDockerNameSchema, z.array(ZHostSchema).max(8)).default({}),
   /** Publish the core's HTTP port on 127.0.0.1 (tests and local operation). */
   publishCoreHttpOn: ZPortSchema.optional(),
   secrets: z.strictObject({

@@ -17,8 +17,8 @@ export class TenantCore extends Construct {
       image: string;
       networks: { tenant: string; edge: string; publish?: string };
       env: Record<string, string>;
-      /** The route's host, and the network Traefik reaches the core on (by name). */
-      traefik: { host: string; network: string };
+      /** The route's host, the network Traefik reaches the core on (by name), and who may use the route. */
+      traefik: { host: string; network: string; sourceRange?: string };
       publishHttpOn: number | undefined;
       memoryMiB: number;
       cpus: number;
@@ -61,6 +61,12 @@ export class TenantCore extends Construct {
         { label: "traefik.docker.network", value: o.traefik.network },
         { label: `traefik.http.routers.${router}.rule`, value: `Host(\`${o.traefik.host}\`)` },
         { label: `traefik.http.services.${router}.loadbalancer.server.port`, value: String(CORE_PORTS.http) },
+        ...(o.traefik.sourceRange
+          ? [
+              { label: `traefik.http.middlewares.${router}-proxy-only.ipallowlist.sourcerange`, value: o.traefik.sourceRange },
+              { label: `traefik.http.routers.${router}.middlewares`, value: `${router}-proxy-only` },
+            ]
+          : []),
       ],
     });
   }

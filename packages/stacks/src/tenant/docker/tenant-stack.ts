@@ -79,7 +79,11 @@ export class DockerTenantStack extends TerraformStack {
           CORE_LICENSE_ID: deployment.license.id,
           CORE_LICENSE_KEY: deployment.license.key,
         },
-        traefik: { host: `${state.slug}.${deployment.baseDomain}`, network: names.edgeNetwork },
+        traefik: {
+          host: `${state.slug}.${deployment.baseDomain}`,
+          network: names.edgeNetwork,
+          ...(deployment.proxySourceRange && { sourceRange: deployment.proxySourceRange }),
+        },
         publishHttpOn: deployment.publishCoreHttpOn,
         memoryMiB: deployment.limits.coreMemoryMiB,
         cpus: deployment.limits.cpus,
