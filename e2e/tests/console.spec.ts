@@ -6,6 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +40,7 @@ test.describe("the console", () => {
   let platform: ChildProcess | undefined;
   let base = "";
   let output = "";
+  let httpPort = 0;
 
   test.beforeAll(async () => {
     test.setTimeout(10 * 60_000);
@@ -53,6 +55,7 @@ test.describe("the console", () => {
       ari: await freePort(),
     };
     base = `http://127.0.0.1:${ports.console}`;
+    httpPort = ports.http;
     platform = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "start.ts")], {
       cwd: repoRoot,
       env: {
@@ -103,6 +106,27 @@ test.describe("the console", () => {
   });
 
   const status = (page: Page) => page.getByTestId("tenant-status");
+
+  /** GET through Traefik naming a host (fetch cannot set Host). */
+  const viaTraefik = (host: string, path: string) =>
+    new Promise<number>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: httpPort, path, headers: { host } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on("error", reject)
+        .end();
+    });
+
+  test("serves the console at app.<domain> and the License Service at license.<domain> through Traefik", async () => {
+    const deadline = Date.now() + 20_000;
+    // Traefik reads its file of host routes within a moment of starting.
+    while ((await viaTraefik("app.dsai.localhost", "/sign-in")) !== 200 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(await viaTraefik("app.dsai.localhost", "/sign-in")).toBe(200);
+    expect(await viaTraefik("license.dsai.localhost", "/healthz")).toBe(200);
+    expect(await viaTraefik("nobody.dsai.localhost", "/")).toBe(404);
+  });
 
   test("signs up, provisions a tenant on Docker, suspends, reactivates and deletes it", async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 860 });
