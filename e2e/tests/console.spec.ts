@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { startOidcPeer, type TOidcPeer } from "./oidc-peer.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 const images = existsSync(join(repoRoot, ".build", "images.json"))
@@ -41,6 +42,7 @@ test.describe("the console", () => {
   let base = "";
   let output = "";
   let httpPort = 0;
+  let oidc: TOidcPeer | undefined;
 
   test.beforeAll(async () => {
     test.setTimeout(10 * 60_000);
@@ -56,6 +58,7 @@ test.describe("the console", () => {
     };
     base = `http://127.0.0.1:${ports.console}`;
     httpPort = ports.http;
+    oidc = await startOidcPeer({ port: await freePort(), redirectUri: `${base}/api/auth/callback/oidc` });
     platform = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "start.ts")], {
       cwd: repoRoot,
       env: {
@@ -71,6 +74,10 @@ test.describe("the console", () => {
         DSAI_ARI_PORT: String(ports.ari),
         LICENSE_ADMIN_TOKEN: randomBytes(24).toString("hex"),
         DSAI_PLATFORM_ADMIN_EMAILS: user.email,
+        AUTH_OIDC_ISSUER: oidc.issuer,
+        AUTH_OIDC_CLIENT_ID: oidc.clientId,
+        AUTH_OIDC_CLIENT_SECRET: oidc.clientSecret,
+        AUTH_OIDC_NAME: "Acme SSO",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -102,6 +109,7 @@ test.describe("the console", () => {
       const volumes = ids(["volume", "ls", "--quiet", "--filter", filter]);
       if (volumes.length > 0) docker(["volume", "rm", "--force", ...volumes]);
     }
+    await oidc?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -126,6 +134,18 @@ test.describe("the console", () => {
     expect(await viaTraefik("app.dsai.localhost", "/sign-in")).toBe(200);
     expect(await viaTraefik("license.dsai.localhost", "/healthz")).toBe(200);
     expect(await viaTraefik("nobody.dsai.localhost", "/")).toBe(404);
+  });
+
+  test("signs in with single sign-on through an OIDC provider", async ({ page }) => {
+    await page.goto(`${base}/sign-in`);
+    await page.getByRole("button", { name: "Sign in with Acme SSO" }).click();
+    // The provider's own login and consent pages.
+    await page.locator("input[name=login]").fill("grace");
+    await page.locator("input[name=password]").fill("anything");
+    await page.locator("button[type=submit]").click();
+    await page.locator("button[type=submit]").click();
+    await expect(page).toHaveURL(/\/tenants$/);
+    await expect(page.getByTestId("signed-in-as")).toHaveText("grace@sso.example.test");
   });
 
   test("signs up, provisions a tenant on Docker, suspends, reactivates and deletes it", async ({ page }) => {
@@ -180,14 +200,36 @@ test.describe("the console", () => {
     await page.getByLabel("Number").fill("+15551000");
     await page.getByRole("button", { name: "Add number" }).click();
     await expect(page.getByTestId("numbers")).toContainText("+15551000");
+    await page.getByRole("link", { name: "Phones" }).click();
+    await page.getByLabel("Id").fill("alice");
+    await page.getByLabel("Extension").fill("200");
+    await page.getByLabel("Password").fill("phone-secret-123");
+    await page.getByRole("button", { name: "Add phone" }).click();
+    await expect(page.getByTestId("phones")).toContainText("alice");
+    await page.getByRole("link", { name: "Providers" }).click();
+    await page.getByLabel("Name").fill("External TTS");
+    await page.getByLabel("Kind").selectOption("tts");
+    await page.getByLabel("an external service").check();
+    await page.getByLabel("URL").fill("https://tts.example.com");
+    await page.getByRole("button", { name: "Add profile" }).click();
+    await expect(page.getByTestId("providers")).toContainText("https://tts.example.com");
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.getByLabel("URL").fill("https://crm.example.com/dsai");
+    await page.getByLabel("call_ended").check();
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    await expect(page.getByTestId("webhooks")).toContainText("call_ended");
+    await page.getByRole("link", { name: "Numbers" }).click();
+
     // The change reaches Asterisk after its plan is shown and approved.
     await page.getByRole("button", { name: "Review changes" }).click();
     await page.getByRole("link", { name: "See the plan on the overview" }).click();
     await expect(page.getByTestId("planned-change")).toContainText("asterisk_extensions", { timeout: 3 * 60_000 });
+    await expect(page.getByTestId("planned-change")).toContainText("asterisk_pjsip"); // the phone
     await page.screenshot({ path: join(shots, "planned-change.png"), fullPage: true });
     await page.getByRole("button", { name: "Apply change" }).click();
     await expect(page.getByTestId("run-history")).toContainText("updatesucceeded", { timeout: 3 * 60_000 });
     expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "extensions.conf"), "utf8")).toContain("exten => +15551000,1,");
+    expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "pjsip.conf"), "utf8")).toContain(`[dsai_${slug}_phone_alice]`);
 
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByLabel("Label").fill("CRM");

@@ -3,18 +3,9 @@
 // "<timestamp>.<body>")>`. Receivers check the signature and reject old timestamps.
 import { createHmac } from "node:crypto";
 import { z } from "zod";
+import { ZWebhookEventSchema } from "./webhook-events.ts";
 
-export const WEBHOOK_EVENTS = [
-  "call_initiated",
-  "call_started",
-  "call_ended",
-  "transcription",
-  "interruption",
-  "dtmf_digit",
-  "error",
-] as const;
-export const ZWebhookEventSchema = z.enum(WEBHOOK_EVENTS);
-export type TWebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+export * from "./webhook-events.ts";
 
 export const ZWebhookBodySchema = z.strictObject({
   uuid: z.uuid(),

@@ -12,13 +12,16 @@ import { errorText, fieldErrors, useTRPC } from "../../../../../trpc/client.tsx"
 
 export default function AgentsPage() {
   const { slug } = useParams<{ slug: string }>();
+  const [mode, setMode] = useState<"pipeline" | "sts">("pipeline");
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const agents = useQuery(trpc.agent.list.queryOptions({ tenant: slug }));
+  const profiles = useQuery(trpc.providerProfile.list.queryOptions({ tenant: slug }));
+  /** The profile kinds this mode uses: a pipeline listens, thinks and speaks; speech-to-speech does all three. */
+  const kinds = mode === "pipeline" ? (["asr", "llm", "tts"] as const) : (["sts"] as const);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.agent.list.queryKey() });
   const create = useMutation(trpc.agent.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.agent.delete.mutationOptions({ onSuccess: refresh }));
-  const [mode, setMode] = useState<"pipeline" | "sts">("pipeline");
   const errors = fieldErrors(create.error);
 
   return (
@@ -96,6 +99,28 @@ export default function AgentsPage() {
               ))}
             </div>
           </fieldset>
+          {kinds.map((kind) => (
+            <div key={kind} className="space-y-1.5">
+              <label htmlFor={`profile-${kind}`} className="block text-sm font-medium text-slate-800">
+                {kind.toUpperCase()} profile
+              </label>
+              <select
+                id={`profile-${kind}`}
+                name={`profile-${kind}`}
+                className="block w-full rounded-md px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
+              >
+                <option value="">none</option>
+                {profiles.data
+                  ?.filter((p) => p.kind === kind)
+                  .map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.name}
+                    </option>
+                  ))}
+              </select>
+              {errors[`profiles.${kind}`] && <p className="text-sm text-red-600">{errors[`profiles.${kind}`]}</p>}
+            </div>
+          ))}
           <Field label="Language" name="language" placeholder="en-US" error={errors.language} />
           <Field label="Voice" name="voice" placeholder="en-us" error={errors.voice} />
           <Field label="Greeting" name="greeting" placeholder="Hello, how can I help?" error={errors.greeting} />
