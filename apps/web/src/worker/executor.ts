@@ -10,8 +10,8 @@ import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/sta
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
 import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
 import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/client.ts";
+import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "../server/tenants/secrets.ts";
 import type { TWorkerConfig } from "./config.ts";
-import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "./tenant-secrets.ts";
 
 export type TExecutorDeps = {
   db: PrismaClient;

@@ -8,8 +8,8 @@ import type { TTenantApiRouter } from "@dsai/core";
 import type { Tenant } from "@dsai/db";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { TRPCError } from "@trpc/server";
-import { openJson } from "../../worker/tenant-secrets.ts";
 import { ConflictError, InputError, UpstreamError } from "../errors.ts";
+import { openJson } from "../tenants/secrets.ts";
 import { hostFetch } from "./host-fetch.ts";
 
 /** Where a tenant's core answers: a URL, and the Host to name when that URL is a proxy. */
