@@ -3,9 +3,10 @@
 // errors that name fields and never leak internals.
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleTrpc } from "../src/server/api/http.ts";
 import { appRouter } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
-import { startConsoleHarness, type TConsoleHarness } from "./harness.ts";
+import { startConsoleHarness, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
 
 let h: TConsoleHarness;
 const who: Record<"owner" | "admin" | "member" | "stranger", TSessionUser> = {} as never;
@@ -201,16 +202,36 @@ describe("members", () => {
   });
 });
 
-describe("errors", () => {
-  it("an unexpected failure answers a generic message: no stack, no path, no SQL", async () => {
-    const user = h.sessionOf(await h.make.user());
-    // A user row that vanished under a live session makes the insert violate a foreign key.
-    await h.db.user.delete({ where: { id: user.id } });
-    const err = await h
-      .callerAs(user)
-      .tenant.create({ slug: "ghost-tenant", name: "Ghost" })
-      .catch((e) => e);
-    expect(err).toBeInstanceOf(TRPCError);
-    expect(err.code).toBe("INTERNAL_SERVER_ERROR");
+describe("errors over HTTP (the route's handler, as the console serves it)", () => {
+  const context = (user: TSessionUser | null) => async () => ({
+    db: h.db,
+    user,
+    queue: h.queue,
+    baseDomain: "dsai.localhost",
+    cores: { endpoint: () => ({ url: "http://127.0.0.1:9" }), secretKey: TEST_PLATFORM_KEY },
+  });
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    new Request(`http://127.0.0.1:3000/api/trpc/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", host: "127.0.0.1:3000", ...headers },
+      body: JSON.stringify(body),
+    });
+
+  it("names each bad field, answers an unexpected failure without stack, path or SQL, and refuses cross-site writes", async () => {
+    const bad = await handleTrpc(post("auth.signUp", { email: "x", password: "short" }), context(null));
+    expect(bad.status).toBe(400);
+    const badBody = (await bad.json()) as { error: { message: string; data: { fieldIssues: { path: string }[] } } };
+    expect(badBody.error.data.fieldIssues.map((i) => i.path).sort()).toEqual(["email", "password"]);
+
+    const ghost = h.sessionOf(await h.make.user());
+    await h.db.user.delete({ where: { id: ghost.id } });
+    const failed = await handleTrpc(post("tenant.create", { slug: "ghost-http", name: "Ghost" }), context(ghost));
+    const text = await failed.text();
+    expect(failed.status).toBe(500);
+    expect(text).toContain("Something went wrong on our side");
+    expect(text).not.toMatch(/stack|\/work\/|node_modules|\.ts:\d+|Prisma|Foreign|INSERT|"Tenant"/);
+
+    const crossSite = await handleTrpc(post("auth.signUp", {}, { origin: "http://evil.example" }), context(null));
+    expect(crossSite.status).toBe(403);
   });
 });
