@@ -99,6 +99,9 @@ test.describe("the console", () => {
     if (platform && platform.exitCode === null) {
       platform.kill("SIGTERM");
       await new Promise((r) => platform?.once("exit", r));
+      // Stopped cleanly: every process, then Postgres, and exit 0.
+      expect(output).toContain("start: stopped");
+      expect(platform.exitCode).toBe(0);
     }
     // npm start leaves the platform stack and tenants running by design; the test removes its own.
     for (const filter of [`label=dsai.platform=${name}`, `label=dsai.tenant=${slug}`]) {
