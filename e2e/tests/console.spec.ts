@@ -221,6 +221,8 @@ test.describe("the console", () => {
     await page.getByLabel("call_ended").check();
     await page.getByRole("button", { name: "Add webhook" }).click();
     await expect(page.getByTestId("webhooks")).toContainText("call_ended");
+    await page.getByText("show", { exact: true }).click();
+    await expect(page.getByText("No deliveries yet.")).toBeVisible();
     await page.getByRole("link", { name: "Numbers" }).click();
 
     // The change reaches Asterisk after its plan is shown and approved.

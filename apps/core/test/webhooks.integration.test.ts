@@ -7,6 +7,8 @@ import { openSecret, sealSecret } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerSpeech } from "../src/simulator/caller-voice.ts";
 import { openCall, simulateCall } from "../src/simulator/simulate.ts";
+import { webhookDeliveries } from "../src/tenant-api/data/webhooks.ts";
+import { createTenantDbClient } from "../src/tenant-db.ts";
 import { isInternalAddress } from "../src/webhooks.ts";
 import { callTarget, startTenant, type TTenantHarness } from "./harness.ts";
 
@@ -80,6 +82,19 @@ describe("webhooks", () => {
     // Each event accepted once, although one was delivered twice (500, then 204).
     const keys = accepted("/all").map((d) => JSON.stringify(d.body));
     expect(new Set(keys).size).toBe(keys.length);
+
+    // The tenant API shows each endpoint's deliveries: the one answered 500 first took two attempts.
+    const tenantDb = createTenantDbClient(h.coreEnv.CORE_DATABASE_URL as string);
+    try {
+      const all = await tenantDb.webhookEndpoint.findFirstOrThrow({ where: { url: { endsWith: "/all" } } });
+      const shown = await webhookDeliveries(tenantDb, { id: all.id, limit: 200 });
+      const ofCall = shown.filter((d) => d.callId === summary.uuid);
+      expect(ofCall.map((d) => d.event)).toContain("call_ended");
+      expect(ofCall.every((d) => d.deliveredAt !== null && d.nextAttemptAt === null)).toBe(true);
+      expect(ofCall.some((d) => d.attempts >= 2 && /500/.test(d.lastError ?? ""))).toBe(true);
+    } finally {
+      await tenantDb.$disconnect();
+    }
   });
 
   it("keep signing secrets encrypted at rest", async () => {

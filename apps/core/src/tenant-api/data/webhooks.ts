@@ -9,6 +9,7 @@ import { sealWith } from "./provider-profiles.ts";
 const ZWebhookUrl = z.url().refine((u) => /^https?:\/\/\S+$/.test(u), "an http(s) URL");
 export const ZCreateWebhookInput = z.strictObject({ url: ZWebhookUrl, events: z.array(ZWebhookEventSchema).default([]) });
 export const ZWebhookKey = z.strictObject({ id: z.uuid() });
+export const ZWebhookDeliveriesInput = z.strictObject({ id: z.uuid(), limit: z.number().int().min(1).max(200).default(50) });
 
 const SELECT = { id: true, url: true, events: true, enabled: true, createdAt: true } as const;
 
@@ -29,4 +30,29 @@ export async function createWebhook(db: PrismaClient, secretKey: Buffer | undefi
 export async function deleteWebhook(db: PrismaClient, id: string) {
   await orNotFound("webhook", () => db.webhookEndpoint.delete({ where: { id } }));
   return { deleted: id };
+}
+
+/**
+ * An endpoint's deliveries, newest first, from the outbox: each event, the attempts it took (or
+ * has taken so far), the last error, and when it was delivered — or when it is tried again.
+ */
+export async function webhookDeliveries(db: PrismaClient, input: z.output<typeof ZWebhookDeliveriesInput>) {
+  const rows = await db.outbox.findMany({
+    where: { kind: "webhook", payload: { path: ["endpointId"], equals: input.id } },
+    orderBy: { id: "desc" },
+    take: input.limit,
+  });
+  return rows.map((r) => {
+    const body = (r.payload as { body?: { type?: string; uuid?: string } }).body ?? {};
+    return {
+      id: r.id.toString(),
+      event: body.type ?? null,
+      callId: body.uuid ?? null,
+      attempts: r.attempts,
+      lastError: r.lastError,
+      deliveredAt: r.deliveredAt,
+      nextAttemptAt: r.deliveredAt ? null : r.nextAttemptAt,
+      createdAt: r.createdAt,
+    };
+  });
 }

@@ -118,6 +118,7 @@ export const webhookRouter = router({
   delete: write
     .input(ZKey)
     .mutation(({ ctx, input }) => change(ctx, "webhook.delete", input, (c) => c.webhooks.delete.mutate({ id: input.id }))),
+  deliveries: read.input(ZKey).query(({ ctx, input }) => viaCore(() => core(ctx).webhooks.deliveries.query({ id: input.id, limit: 50 }))),
 });
 
 export const callRouter = router({

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { CheckboxGroup } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
+import { WebhookDeliveries } from "../../../../../components/console/webhook-deliveries.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
@@ -28,6 +29,15 @@ export default function WebhooksPage() {
         { header: "URL", cell: (w) => <span className="font-mono text-xs">{w.url}</span> },
         { header: "Events", cell: (w) => (w.events.length === 0 ? "all" : w.events.join(", ")) },
         { header: "Enabled", cell: (w) => (w.enabled ? "yes" : "no") },
+        {
+          header: "Deliveries",
+          cell: (w) => (
+            <details>
+              <summary className="cursor-pointer text-brand-600">show</summary>
+              <WebhookDeliveries slug={slug} id={w.id} />
+            </details>
+          ),
+        },
       ]}
       onDelete={(w) => remove.mutate({ tenant: slug, id: w.id })}
       deleteError={remove.error}
