@@ -43,6 +43,7 @@ test.describe("the console", () => {
   let output = "";
   let httpPort = 0;
   let oidc: TOidcPeer | undefined;
+  let ssoBase = "";
 
   test.beforeAll(async () => {
     test.setTimeout(10 * 60_000);
@@ -58,7 +59,10 @@ test.describe("the console", () => {
     };
     base = `http://127.0.0.1:${ports.console}`;
     httpPort = ports.http;
-    oidc = await startOidcPeer({ port: await freePort(), redirectUri: `${base}/api/auth/callback/oidc` });
+    // Next.js names loopback hosts "localhost" in the URLs it builds (Auth.js's callback among
+    // them), so single sign-on runs on http://localhost:<port>, still this machine's loopback.
+    oidc = await startOidcPeer({ port: await freePort(), redirectUri: `http://localhost:${ports.console}/api/auth/callback/oidc` });
+    ssoBase = `http://localhost:${ports.console}`;
     platform = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "start.ts")], {
       cwd: repoRoot,
       env: {
@@ -94,6 +98,12 @@ test.describe("the console", () => {
     }
   });
 
+  // A failure shows what the platform said (its processes' output), the first thing to read.
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright requires a destructuring pattern for the fixtures argument
+  test.afterEach(async ({}, testInfo) => {
+    if (testInfo.status !== testInfo.expectedStatus) process.stderr.write(`--- npm start's output ---\n${output.slice(-6000)}\n`);
+  });
+
   test.afterAll(async () => {
     test.setTimeout(5 * 60_000);
     if (platform && platform.exitCode === null) {
@@ -118,6 +128,12 @@ test.describe("the console", () => {
 
   const status = (page: Page) => page.getByTestId("tenant-status");
 
+  /** Opens a tab of the tenant's dashboard and waits for its page: fields are never filled on the page being left. */
+  const openTab = async (page: Page, name: string, path: string) => {
+    await page.getByRole("link", { name, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`/t/[a-z0-9-]+/${path}$`));
+  };
+
   /** GET through Traefik naming a host (fetch cannot set Host). */
   const viaTraefik = (host: string, path: string) =>
     new Promise<number>((resolve, reject) => {
@@ -140,7 +156,8 @@ test.describe("the console", () => {
   });
 
   test("signs in with single sign-on through an OIDC provider", async ({ page }) => {
-    await page.goto(`${base}/sign-in`);
+    test.setTimeout(60_000);
+    await page.goto(`${ssoBase}/sign-in`);
     await page.getByRole("button", { name: "Sign in with Acme SSO" }).click();
     // The provider's own login and consent pages.
     await page.locator("input[name=login]").fill("grace");
@@ -183,47 +200,47 @@ test.describe("the console", () => {
     await page.screenshot({ path: join(shots, "provisioning.png") });
     await expect(status(page)).toHaveText("active", { timeout: 5 * 60_000 });
     await expect(page.getByTestId("plan-summary")).toContainText("to add");
-    await expect(page.getByTestId("run-history")).toContainText("createsucceeded");
+    await expect(page.getByTestId("run-history")).toContainText("createsucceeded", { timeout: 15_000 });
     await expect(page.getByTestId("tenant-host")).toHaveText(`${slug}.dsai.localhost`);
     expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(2);
     await page.screenshot({ path: join(shots, "tenant-overview.png"), fullPage: true });
 
     // The dashboard: an agent and a number, made in the tenant's own database through its core.
-    await page.getByRole("link", { name: "Agents" }).click();
+    await openTab(page, "Agents", "agents");
     await page.getByLabel("Id").fill("support");
     await page.getByLabel("Name").fill("Support line");
     await page.getByLabel("Greeting").fill("Hello, this is Acme support.");
     await page.getByRole("button", { name: "Create agent" }).click();
-    await expect(page.getByTestId("agents")).toContainText("Support line");
+    await expect(page.getByTestId("agents")).toContainText("Support line", { timeout: 20_000 });
     await page.screenshot({ path: join(shots, "agents.png"), fullPage: true });
-    await page.getByRole("link", { name: "Numbers" }).click();
+    await openTab(page, "Numbers", "numbers");
     await page.getByLabel("Number").fill("+1555 1000");
     await page.getByRole("button", { name: "Add number" }).click();
     await expect(page.getByText("2-15 digits, optionally after '+'")).toBeVisible();
     await page.getByLabel("Number").fill("+15551000");
     await page.getByRole("button", { name: "Add number" }).click();
-    await expect(page.getByTestId("numbers")).toContainText("+15551000");
-    await page.getByRole("link", { name: "Phones" }).click();
+    await expect(page.getByTestId("numbers")).toContainText("+15551000", { timeout: 20_000 });
+    await openTab(page, "Phones", "phones");
     await page.getByLabel("Id").fill("alice");
     await page.getByLabel("Extension").fill("200");
     await page.getByLabel("Password").fill("phone-secret-123");
     await page.getByRole("button", { name: "Add phone" }).click();
-    await expect(page.getByTestId("phones")).toContainText("alice");
-    await page.getByRole("link", { name: "Providers" }).click();
+    await expect(page.getByTestId("phones")).toContainText("alice", { timeout: 20_000 });
+    await openTab(page, "Providers", "providers");
     await page.getByLabel("Name").fill("External TTS");
     await page.getByLabel("Kind").selectOption("tts");
     await page.getByLabel("an external service").check();
     await page.getByLabel("URL").fill("https://tts.example.com");
     await page.getByRole("button", { name: "Add profile" }).click();
-    await expect(page.getByTestId("providers")).toContainText("https://tts.example.com");
-    await page.getByRole("link", { name: "Webhooks" }).click();
+    await expect(page.getByTestId("providers")).toContainText("https://tts.example.com", { timeout: 20_000 });
+    await openTab(page, "Webhooks", "webhooks");
     await page.getByLabel("URL").fill("https://crm.example.com/dsai");
     await page.getByLabel("call_ended").check();
     await page.getByRole("button", { name: "Add webhook" }).click();
-    await expect(page.getByTestId("webhooks")).toContainText("call_ended");
+    await expect(page.getByTestId("webhooks")).toContainText("call_ended", { timeout: 20_000 });
     await page.getByText("show", { exact: true }).click();
     await expect(page.getByText("No deliveries yet.")).toBeVisible();
-    await page.getByRole("link", { name: "Numbers" }).click();
+    await openTab(page, "Numbers", "numbers");
 
     // The change reaches Asterisk after its plan is shown and approved.
     await page.getByRole("button", { name: "Review changes" }).click();
@@ -236,18 +253,18 @@ test.describe("the console", () => {
     expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "extensions.conf"), "utf8")).toContain("exten => +15551000,1,");
     expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "pjsip.conf"), "utf8")).toContain(`[dsai_${slug}_phone_alice]`);
 
-    await page.getByRole("link", { name: "API keys" }).click();
+    await openTab(page, "API keys", "api-keys");
     await page.getByLabel("Label").fill("CRM");
     await page.getByRole("button", { name: "Create key" }).click();
     await expect(page.getByTestId("new-key")).toHaveText(/^dsai_/);
     await page.screenshot({ path: join(shots, "api-keys.png") });
-    await page.getByRole("link", { name: "Calls" }).click();
+    await openTab(page, "Calls", "calls");
     await expect(page.getByText("No calls yet.")).toBeVisible();
-    await page.getByRole("link", { name: "Usage" }).click();
+    await openTab(page, "Usage", "usage");
     await expect(page.getByRole("img", { name: "Minutes per day" })).toBeVisible();
     // A new tenant's license starts with 60 minutes (the worker's default credit).
     await expect(page.getByTestId("credits")).toContainText("60 min");
-    await page.getByRole("link", { name: "Members" }).click();
+    await openTab(page, "Members", "members");
     await expect(page.getByTestId("members")).toContainText(user.email);
 
     // Platform admin: every tenant, and credits granted through the License Service.
@@ -284,11 +301,11 @@ test.describe("the console", () => {
     await expect(page).toHaveURL(/\/sign-in$/);
     await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Password").fill("not the password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByText("That email and password do not match an account.")).toBeVisible();
     await page.getByLabel("Email").fill(user.email);
     await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/tenants$/);
     await expect(page.getByText(slug)).toBeVisible();
     await page.screenshot({ path: join(shots, "tenants.png") });

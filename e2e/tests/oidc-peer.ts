@@ -26,6 +26,8 @@ export async function startOidcPeer(o: { port: number; redirectUri: string }): P
       claims: async () => ({ sub: id, email: `${id}@sso.example.test`, email_verified: true, name: id }),
     }),
     features: { devInteractions: { enabled: true } },
+    // Put the scopes' claims (email) in the ID token too, as common providers do; Auth.js reads the ID token.
+    conformIdTokenClaims: false,
     cookies: { keys: [randomBytes(16).toString("hex")] },
   });
   const server: Server = createServer(provider.callback());

@@ -193,6 +193,10 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     worker.stderr?.on("data", (d: Buffer) => {
       said += d.toString();
     });
+    // Whatever happens below, this child does not outlive the test.
+    onTestFinished(() => {
+      if (worker.exitCode === null) worker.kill("SIGKILL");
+    });
     const deadline = Date.now() + 180_000;
     for (;;) {
       const now = await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } });

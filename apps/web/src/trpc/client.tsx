@@ -1,6 +1,6 @@
 "use client";
 // tRPC in the browser: TanStack Query under the tRPC integration, batching calls to /api/trpc.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryClient, QueryClientProvider, type QueryKey, useQueryClient } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
@@ -42,4 +42,17 @@ export function fieldErrors(err: unknown): Record<string, string> {
 export function errorText(err: unknown): string {
   if (err instanceof TRPCClientError) return err.message;
   return "The console could not be reached. Check your connection and try again.";
+}
+
+/**
+ * After a change, read the list again. A read still in flight may have started before the change
+ * (a user who creates right after opening the page): it is cancelled first, so its older answer
+ * can never land after the change and hide it.
+ */
+export function useRefetchAfterChange(queryKey: QueryKey) {
+  const queryClient = useQueryClient();
+  return async () => {
+    await queryClient.cancelQueries({ queryKey });
+    await queryClient.invalidateQueries({ queryKey });
+  };
 }

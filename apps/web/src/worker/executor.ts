@@ -10,6 +10,7 @@ import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/sta
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
 import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
 import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/client.ts";
+import { hostFetch } from "../server/tenant-core/host-fetch.ts";
 import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "../server/tenants/secrets.ts";
 import type { TWorkerConfig } from "./config.ts";
 
@@ -123,6 +124,27 @@ export function createRunExecutor(d: TExecutorDeps) {
     if (done) onEvent({ type: "phase", phase: "done" });
   }
 
+  /**
+   * "Active" means usable: after an apply, wait (up to 30 s) until the platform reaches the core
+   * by its host name — Traefik takes a moment to route a new container. A core that stays
+   * unreachable is reported in the run's log, not as a failure: the stack itself was applied.
+   */
+  async function untilReachable(tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
+    if (!d.cores) return;
+    const endpoint = d.cores.endpoint(tenant.slug, d.config.baseDomain);
+    const get = endpoint.host ? hostFetch(endpoint.host, 2_000) : (url: string) => fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const ok = await get(`${endpoint.url.replace(/\/$/, "")}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    onEvent({ type: "diagnostic", severity: "warning", summary: `The core does not answer at ${tenant.slug}.${d.config.baseDomain} yet.` });
+  }
+
   async function execute(run: ProvisioningRun): Promise<void> {
     const tenant = await d.db.tenant.findUniqueOrThrow({ where: { id: run.tenantId } });
     const lastSeq = await d.db.runEvent.aggregate({ where: { runId: run.id }, _max: { seq: true } });
@@ -170,6 +192,7 @@ export function createRunExecutor(d: TExecutorDeps) {
         if (run.action === "reactivate" && tenant.licenseId)
           await d.license.reactivate(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
         const result = await d.provisioner.apply({ desiredState, deployment }, { onEvent });
+        if (desiredState.status === "active") await untilReachable(tenant, onEvent);
         if (run.action === "suspend" && tenant.licenseId)
           await d.license.suspend(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
         await progressWrite;

@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
+import { useEffect } from "react";
 import { DangerZone } from "../../../../components/console/danger-zone.tsx";
 import { PlannedChange } from "../../../../components/console/planned-change.tsx";
 import { RunLog } from "../../../../components/console/run-log.tsx";
@@ -34,6 +35,12 @@ export default function TenantPage() {
     ...trpc.tenant.runs.queryOptions({ tenant: slug }),
     refetchInterval: busy(tenant.data) ? 1_000 : 10_000,
   });
+  // The history follows the overview: when the latest run or the tenant changes state, it is read again.
+  const latestState = `${tenant.data?.status}/${tenant.data?.latestRun?.id}/${tenant.data?.latestRun?.status}`;
+  const refetchRuns = runs.refetch;
+  useEffect(() => {
+    if (latestState) void refetchRuns();
+  }, [latestState, refetchRuns]);
   const retry = useMutation(trpc.tenant.retry.mutationOptions({ onSuccess: () => queryClient.invalidateQueries() }));
 
   if (tenant.error) return <Banner>{errorText(tenant.error)}</Banner>;

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
@@ -8,18 +8,17 @@ import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { Table, Td, Th } from "../../../../../components/ui/table.tsx";
-import { errorText, fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 export default function AgentsPage() {
   const { slug } = useParams<{ slug: string }>();
   const [mode, setMode] = useState<"pipeline" | "sts">("pipeline");
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const agents = useQuery(trpc.agent.list.queryOptions({ tenant: slug }));
   const profiles = useQuery(trpc.providerProfile.list.queryOptions({ tenant: slug }));
   /** The profile kinds this mode uses: a pipeline listens, thinks and speaks; speech-to-speech does all three. */
   const kinds = mode === "pipeline" ? (["asr", "llm", "tts"] as const) : (["sts"] as const);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.agent.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.agent.list.queryKey());
   const create = useMutation(trpc.agent.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.agent.delete.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);

@@ -1,21 +1,20 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { Table, Td, Th } from "../../../../../components/ui/table.tsx";
-import { errorText, fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 const when = (d: string | Date | null) => (d ? new Date(d).toLocaleString() : "—");
 
 export default function ApiKeysPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const keys = useQuery(trpc.apiKey.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.apiKey.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.apiKey.list.queryKey());
   const create = useMutation(trpc.apiKey.create.mutationOptions({ onSuccess: refresh }));
   const revoke = useMutation(trpc.apiKey.revoke.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);

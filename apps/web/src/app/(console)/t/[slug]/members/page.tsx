@@ -1,22 +1,21 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { Table, Td, Th } from "../../../../../components/ui/table.tsx";
-import { errorText, fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 const ROLES = ["owner", "admin", "member"] as const;
 
 export default function MembersPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const tenant = useQuery(trpc.tenant.get.queryOptions({ tenant: slug }));
   const members = useQuery(trpc.member.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.member.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.member.list.queryKey());
   const add = useMutation(trpc.member.add.mutationOptions({ onSuccess: refresh }));
   const setRole = useMutation(trpc.member.setRole.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.member.remove.mutationOptions({ onSuccess: refresh }));

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { Banner } from "../../../../../components/ui/banner.tsx";
@@ -7,15 +7,14 @@ import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { Table, Td, Th } from "../../../../../components/ui/table.tsx";
-import { errorText, fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 export default function NumbersPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const numbers = useQuery(trpc.number.list.queryOptions({ tenant: slug }));
   const agents = useQuery(trpc.agent.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.number.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.number.list.queryKey());
   const create = useMutation(trpc.number.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.number.delete.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);

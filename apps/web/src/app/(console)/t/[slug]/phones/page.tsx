@@ -1,20 +1,19 @@
 "use client";
 import { CODECS } from "@dsai/contracts/fields";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { CheckboxGroup } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
-import { fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 export default function PhonesPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const phones = useQuery(trpc.phone.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.phone.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.phone.list.queryKey());
   const create = useMutation(trpc.phone.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.phone.delete.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);

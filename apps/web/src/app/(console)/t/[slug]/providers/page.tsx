@@ -1,6 +1,6 @@
 "use client";
 import { PROVIDER_KINDS } from "@dsai/contracts/fields";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
@@ -8,7 +8,7 @@ import { Select } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
-import { fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 /** "KEY=value" lines as an object (the provider container's environment). */
 function envOf(text: string): Record<string, string> {
@@ -26,9 +26,8 @@ type TRuntime = { type: "image"; image: string; port: number; args: string[] } |
 export default function ProvidersPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const profiles = useQuery(trpc.providerProfile.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.providerProfile.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.providerProfile.list.queryKey());
   const create = useMutation(trpc.providerProfile.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.providerProfile.delete.mutationOptions({ onSuccess: refresh }));
   const [runtime, setRuntime] = useState<"image" | "url">("image");

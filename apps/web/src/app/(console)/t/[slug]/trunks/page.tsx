@@ -1,22 +1,21 @@
 "use client";
 import { CODECS, TRUNK_TRANSPORTS } from "@dsai/contracts/fields";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { CheckboxGroup, Select } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
-import { fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 const text = (form: FormData, k: string) => String(form.get(k) ?? "").trim() || undefined;
 
 export default function TrunksPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const trunks = useQuery(trpc.trunk.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.trunk.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.trunk.list.queryKey());
   const create = useMutation(trpc.trunk.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.trunk.delete.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);

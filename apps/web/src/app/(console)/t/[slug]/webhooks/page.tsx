@@ -1,20 +1,19 @@
 "use client";
 import { WEBHOOK_EVENTS } from "@dsai/contracts/webhook-events";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { CheckboxGroup } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { WebhookDeliveries } from "../../../../../components/console/webhook-deliveries.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
-import { fieldErrors, useTRPC } from "../../../../../trpc/client.tsx";
+import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 export default function WebhooksPage() {
   const { slug } = useParams<{ slug: string }>();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const hooks = useQuery(trpc.webhook.list.queryOptions({ tenant: slug }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.webhook.list.queryKey() });
+  const refresh = useRefetchAfterChange(trpc.webhook.list.queryKey());
   const create = useMutation(trpc.webhook.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.webhook.delete.mutationOptions({ onSuccess: refresh }));
   const errors = fieldErrors(create.error);
