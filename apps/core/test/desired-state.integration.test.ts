@@ -161,6 +161,7 @@ const PROCEDURES: [string, unknown][] = [
   ["webhooks.list", undefined],
   ["webhooks.create", { url: "https://hooks.example.com/x" }],
   ["webhooks.delete", { id: "00000000-0000-4000-8000-000000000000" }],
+  ["webhooks.deliveries", { id: "00000000-0000-4000-8000-000000000000" }],
   ["calls.list", {}],
   ["calls.get", { id: "00000000-0000-4000-8000-000000000000" }],
   ["calls.live", undefined],
