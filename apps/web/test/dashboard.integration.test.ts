@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createAsteriskControl, type TAsteriskControl } from "@dsai/asterisk";
-import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from "@dsai/license";
-import { applyMigrations, createTestDatabase, freePort } from "@dsai/postgres";
+import type { TLicenseServer } from "@dsai/license";
+import { freePort } from "@dsai/postgres";
 import { createProvisioner, createTofu, forwardFromGateway, hostGatewayOf, loadToolchain, PlatformStack, synthStack } from "@dsai/stacks";
 import { TRPCError } from "@trpc/server";
 import type { App } from "cdktf";
@@ -23,7 +23,7 @@ import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { viaProxy } from "../src/server/tenant-core/client.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
 import { createRunExecutor } from "../src/worker/executor.ts";
-import { startConsoleHarness, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
+import { startConsoleHarness, startTestLicense, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
 
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", ".build", "images.json"), "utf8")) as Record<
   string,
@@ -55,18 +55,7 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
     const ari = { user: "dsai", password: randomBytes(18).toString("base64url") };
     // The License Service first: Traefik routes license.<domain> to it, for the cores.
     h = await startConsoleHarness({ coreEndpoint: viaProxy(`http://127.0.0.1:${ports.http}`) });
-    const licenseDb = await createTestDatabase(h.adminUrl, "license");
-    await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
-    license = createLicenseServer({
-      databaseUrl: licenseDb.url,
-      host: "127.0.0.1",
-      port: 0,
-      adminToken: ADMIN_TOKEN,
-      reservationTtlSeconds: 3600,
-      rateLimit: { perSecond: 1000, burst: 1000 },
-      poolSize: 5,
-    });
-    await license.start();
+    license = await startTestLicense(h.adminUrl, ADMIN_TOKEN);
     const licensePort = Number(new URL(license.url).port);
     synthStack(
       join(scratch, "platform"),

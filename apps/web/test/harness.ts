@@ -1,6 +1,7 @@
 // The console's API against real Postgres: the committed platform migrations, a real pg-boss
 // queue, and callers made with createCaller for any signed-in user (or nobody).
 import { createPlatformClient, PLATFORM_MIGRATIONS_DIR, type PrismaClient, platformFactories } from "@dsai/db";
+import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from "@dsai/license";
 import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
 import { createCaller } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
@@ -50,3 +51,20 @@ export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint } = 
   };
 }
 export type TConsoleHarness = Awaited<ReturnType<typeof startConsoleHarness>>;
+
+/** A real License Service on port 0 over its own database on the harness's server (the caller stops it). */
+export async function startTestLicense(adminUrl: string, adminToken: string): Promise<TLicenseServer> {
+  const database = await createTestDatabase(adminUrl, "license");
+  await applyMigrations({ url: database.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
+  const license = createLicenseServer({
+    databaseUrl: database.url,
+    host: "127.0.0.1",
+    port: 0,
+    adminToken,
+    reservationTtlSeconds: 3600,
+    rateLimit: { perSecond: 1000, burst: 1000 },
+    poolSize: 5,
+  });
+  await license.start();
+  return license;
+}

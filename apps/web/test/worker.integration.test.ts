@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from "@dsai/license";
-import { applyMigrations, createTestDatabase } from "@dsai/postgres";
+import type { TLicenseServer } from "@dsai/license";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { buildAppImages } from "../../../scripts/images.ts";
@@ -18,7 +17,7 @@ import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { reconcileAll } from "../src/server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
 import { createRunExecutor } from "../src/worker/executor.ts";
-import { startConsoleHarness, type TConsoleHarness } from "./harness.ts";
+import { startConsoleHarness, startTestLicense, type TConsoleHarness } from "./harness.ts";
 
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", ".build", "images.json"), "utf8")) as Record<
   string,
@@ -46,18 +45,7 @@ describe.skipIf(!ready)("the provisioning worker", () => {
 
   beforeAll(async () => {
     h = await startConsoleHarness();
-    const licenseDb = await createTestDatabase(h.adminUrl, "license");
-    await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
-    license = createLicenseServer({
-      databaseUrl: licenseDb.url,
-      host: "127.0.0.1",
-      port: 0,
-      adminToken: ADMIN_TOKEN,
-      reservationTtlSeconds: 3600,
-      rateLimit: { perSecond: 1000, burst: 1000 },
-      poolSize: 5,
-    });
-    await license.start();
+    license = await startTestLicense(h.adminUrl, ADMIN_TOKEN);
     const images = await buildAppImages();
     rawConfig = {
       databaseUrl: h.databaseUrl,
