@@ -22,4 +22,6 @@ RUN ldconfig \
 USER asterisk
 EXPOSE 5060/udp 5060/tcp 8088/tcp 10000-10999/udp
 # The binary's compiled-in prefix is /opt/asterisk-peer: name the configuration explicitly.
-CMD ["asterisk", "-f", "-C", "/etc/asterisk/asterisk.conf"]
+# umask 0007: what Asterisk writes (recordings in a mounted folder) is its group's to read and
+# remove — the platform's, through the folder's set-group-id bit — and nobody else's.
+CMD ["sh", "-c", "umask 0007 && exec asterisk -f -C /etc/asterisk/asterisk.conf"]

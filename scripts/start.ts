@@ -8,7 +8,7 @@
 // tenants keep their containers and state, and the worker re-applies them on the next start.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { forwardFromGateway, hostGatewayOf, loadToolchain } from "@dsai/stacks";
 import { PLATFORM_MIGRATIONS_DIR } from "../packages/db/src/index.ts";
@@ -31,6 +31,8 @@ const dataDir = resolve(env.DSAI_DATA_DIR ?? join(repoRoot, ".data"));
 const stateDir = resolve(env.DSAI_STATE_DIR ?? join(repoRoot, "terraform-state"));
 /** The /24s of the network the cores and the shared Asterisk share, and of Traefik's (outside Docker's address pool). */
 const asteriskSubnet = env.DSAI_ASTERISK_SUBNET ?? "172.30.249";
+/** UDP ports the shared Asterisk's RTP uses, published 1:1 on 127.0.0.1 (one call: an even port and the odd one after). */
+const rtpPorts = parsePortRange(env.DSAI_RTP_PORTS ?? "10000-10019");
 const traefikSubnet = `${env.DSAI_TRAEFIK_SUBNET ?? "172.30.246"}.0/24`;
 
 /** A random secret for local runs, generated once under .data/ (git-ignored, mode 0600). */
@@ -41,6 +43,25 @@ function localSecret(name: string, make: () => string = () => randomBytes(32).to
     writeFileSync(file, `${make()}\n`, { mode: 0o600 });
   }
   return readFileSync(file, "utf8").trim();
+}
+
+function parsePortRange(text: string): { first: number; last: number } {
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(text);
+  const range = m ? { first: Number(m[1]), last: Number(m[2]) } : undefined;
+  if (!range || range.first % 2 !== 0 || range.last <= range.first || range.last > 65535)
+    throw new Error(`DSAI_RTP_PORTS=${text}: give an even first port and a last one, e.g. 10000-10019`);
+  return range;
+}
+
+/**
+ * Call recordings: one folder per tenant, written by the shared Asterisk (a member of this
+ * folder's group) and read by the console; nobody else may enter it.
+ */
+function recordingsFolder(): { dir: string; group: number } {
+  const dir = join(dataDir, "recordings");
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o2770);
+  return { dir, group: statSync(dir).gid };
 }
 
 function log(message: string): void {
@@ -135,6 +156,7 @@ async function startPlatform(
   const images = JSON.parse(readFileSync(join(repoRoot, ".build", "images.json"), "utf8")) as Record<string, string>;
   const toolchain = loadToolchain();
   const ari = { user: "dsai", password: localSecret("ari-password") };
+  const recordings = recordingsFolder();
   const platform = await applyLocalPlatform({
     workDir: join(stateDir, ".platform"),
     toolchain,
@@ -145,6 +167,8 @@ async function startPlatform(
       asteriskConfDir: join(dataDir, "asterisk"),
       asteriskNetwork: { subnet: `${asteriskSubnet}.0/24`, asteriskAddress: `${asteriskSubnet}.10` },
       ports: { http: ports.http, sip: ports.sip, ari: ports.ari },
+      media: { address: "127.0.0.1", rtpPorts },
+      recordings,
       ari,
       // The console at app.<domain> and the License Service at license.<domain> (cores report usage there).
       traefikNetwork: { subnet: traefikSubnet },
@@ -188,6 +212,8 @@ async function startPlatform(
         DSAI_TENANT_PROXY_URL: `http://127.0.0.1:${ports.http}`,
         LICENSE_URL: `http://127.0.0.1:${ports.license}`,
         LICENSE_ADMIN_TOKEN: licenseAdminToken,
+        DSAI_RECORDINGS_DIR: recordings.dir,
+        DSAI_PROVIDERS_IMAGE: images.providers,
         NEXT_TELEMETRY_DISABLED: "1",
       },
       note: `console on http://localhost:${ports.console}`,
@@ -208,6 +234,7 @@ async function startPlatform(
           ari: platform.ari,
           tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
           proxySourceRange: traefikSubnet,
+          recordingsDir: recordings.dir,
           edgeAliases: { [platform.traefikContainer]: [`license.${baseDomain}`] },
           license: {
             adminUrl: `http://127.0.0.1:${ports.license}`,
@@ -232,7 +259,9 @@ async function startPlatform(
     if (app.readyUrl) await waitReady(app.name, app.readyUrl);
     log(`${app.name} started (pid ${child.pid}): ${app.note}`);
   }
-  log(`tenants are served at http://<slug>.${baseDomain}:${ports.http} (Traefik); SIP on udp 127.0.0.1:${ports.sip}`);
+  log(
+    `tenants are served at http://<slug>.${baseDomain}:${ports.http} (Traefik); SIP on udp 127.0.0.1:${ports.sip} (RTP ${rtpPorts.first}-${rtpPorts.last})`,
+  );
   log(`running. Open http://localhost:${ports.console} — Ctrl-C stops everything.`);
 }
 

@@ -11,6 +11,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, type Page, test } from "@playwright/test";
+import { callerSpeech } from "../../apps/core/src/simulator/caller-voice.ts";
+import { freeSipPort } from "../../packages/asterisk/testing/real-asterisk.ts";
+import { sipCall } from "../../packages/asterisk/testing/sip-caller.ts";
 import { startOidcPeer, type TOidcPeer } from "./oidc-peer.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -19,6 +22,8 @@ const images = existsSync(join(repoRoot, ".build", "images.json"))
   : {};
 const missing = ["core", "postgres", "traefik", "asterisk"].filter((k) => !images[k]);
 const shots = join(repoRoot, "docs", "screenshots");
+/** The shared Asterisk's network in this test's platform (its gateway is this machine). */
+const ASTERISK_SUBNET = "172.30.248";
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -42,6 +47,9 @@ test.describe("the console", () => {
   let base = "";
   let output = "";
   let httpPort = 0;
+  let sipPort = 0;
+  /** RTP ports of this test's Asterisk, beside those of a platform `npm start` may run. */
+  const rtp = { first: 10_100 };
   let oidc: TOidcPeer | undefined;
   let ssoBase = "";
 
@@ -59,6 +67,7 @@ test.describe("the console", () => {
     };
     base = `http://127.0.0.1:${ports.console}`;
     httpPort = ports.http;
+    sipPort = ports.sip;
     // Next.js names loopback hosts "localhost" in the URLs it builds (Auth.js's callback among
     // them), so single sign-on runs on http://localhost:<port>, still this machine's loopback.
     oidc = await startOidcPeer({ port: await freePort(), redirectUri: `http://localhost:${ports.console}/api/auth/callback/oidc` });
@@ -70,7 +79,8 @@ test.describe("the console", () => {
         DSAI_DATA_DIR: join(scratch, "data"),
         DSAI_STATE_DIR: join(scratch, "state"),
         DSAI_PLATFORM_NAME: name,
-        DSAI_ASTERISK_SUBNET: "172.30.248",
+        DSAI_ASTERISK_SUBNET: ASTERISK_SUBNET,
+        DSAI_RTP_PORTS: `${rtp.first}-${rtp.first + 9}`,
         DSAI_CONSOLE_PORT: String(ports.console),
         LICENSE_PORT: String(ports.license),
         DSAI_HTTP_PORT: String(ports.http),
@@ -101,7 +111,20 @@ test.describe("the console", () => {
   // A failure shows what the platform said (its processes' output), the first thing to read.
   // biome-ignore lint/correctness/noEmptyPattern: Playwright requires a destructuring pattern for the fixtures argument
   test.afterEach(async ({}, testInfo) => {
-    if (testInfo.status !== testInfo.expectedStatus) process.stderr.write(`--- npm start's output ---\n${output.slice(-6000)}\n`);
+    if (testInfo.status === testInfo.expectedStatus) return;
+    process.stderr.write(`--- npm start's output ---\n${output.slice(-6000)}\n`);
+    const asteriskLog = (() => {
+      try {
+        return docker(["exec", `${name}-asterisk`, "tail", "-n", "60", "/var/log/asterisk/messages.log"]);
+      } catch (err) {
+        return `(no log: ${err instanceof Error ? err.message : String(err)})`;
+      }
+    })();
+    process.stderr.write(`--- the shared Asterisk's log ---\n${asteriskLog}\n`);
+    for (const container of ids(["ps", "--all", "--format", "{{.Names}}", "--filter", `label=dsai.tenant=${slug}`])) {
+      const logs = execFileSync("docker", ["logs", "--tail", "40", container], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      process.stderr.write(`--- ${container} ---\n${logs}\n`);
+    }
   });
 
   test.afterAll(async () => {
@@ -205,34 +228,52 @@ test.describe("the console", () => {
     expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(2);
     await page.screenshot({ path: join(shots, "tenant-overview.png"), fullPage: true });
 
-    // The dashboard: an agent and a number, made in the tenant's own database through its core.
-    await openTab(page, "Agents", "agents");
-    await page.getByLabel("Id").fill("support");
-    await page.getByLabel("Name").fill("Support line");
-    await page.getByLabel("Greeting").fill("Hello, this is Acme support.");
-    await page.getByRole("button", { name: "Create agent" }).click();
-    await expect(page.getByTestId("agents")).toContainText("Support line", { timeout: 20_000 });
-    await page.screenshot({ path: join(shots, "agents.png"), fullPage: true });
-    await openTab(page, "Numbers", "numbers");
-    await page.getByLabel("Number").fill("+1555 1000");
-    await page.getByRole("button", { name: "Add number" }).click();
-    await expect(page.getByText("2-15 digits, optionally after '+'")).toBeVisible();
-    await page.getByLabel("Number").fill("+15551000");
-    await page.getByRole("button", { name: "Add number" }).click();
-    await expect(page.getByTestId("numbers")).toContainText("+15551000", { timeout: 20_000 });
-    await openTab(page, "Phones", "phones");
-    await page.getByLabel("Id").fill("alice");
-    await page.getByLabel("Extension").fill("200");
-    await page.getByLabel("Password").fill("phone-secret-123");
-    await page.getByRole("button", { name: "Add phone" }).click();
-    await expect(page.getByTestId("phones")).toContainText("alice", { timeout: 20_000 });
+    // The dashboard, in the tenant's own database through its core: the offline providers, an
+    // agent using them, a recorded number, and a trunk for calls from this machine.
     await openTab(page, "Providers", "providers");
+    await page.getByRole("button", { name: "Add offline providers" }).click();
+    await expect(page.getByTestId("providers")).toContainText("Offline TTS (eSpeak NG)", { timeout: 20_000 });
     await page.getByLabel("Name").fill("External TTS");
     await page.getByLabel("Kind").selectOption("tts");
     await page.getByLabel("an external service").check();
     await page.getByLabel("URL").fill("https://tts.example.com");
     await page.getByRole("button", { name: "Add profile" }).click();
     await expect(page.getByTestId("providers")).toContainText("https://tts.example.com", { timeout: 20_000 });
+    await openTab(page, "Agents", "agents");
+    await page.getByLabel("Id").fill("support");
+    await page.getByLabel("Name").fill("Support line");
+    await page.getByLabel("Greeting").fill("Hello, this is Acme support.");
+    await page.getByLabel("ASR profile").selectOption({ label: "Offline ASR (PocketSphinx)" });
+    await page.getByLabel("LLM profile").selectOption({ label: "Offline LLM (scripted)" });
+    await page.getByLabel("TTS profile").selectOption({ label: "Offline TTS (eSpeak NG)" });
+    await page.getByRole("button", { name: "Create agent" }).click();
+    await expect(page.getByTestId("agents")).toContainText("Support line", { timeout: 20_000 });
+    await expect(page.getByTestId("agents")).toContainText("TTS: Offline TTS (eSpeak NG)");
+    await page.screenshot({ path: join(shots, "agents.png"), fullPage: true });
+    await openTab(page, "Numbers", "numbers");
+    await page.getByLabel("Number").fill("+1555 1000");
+    await page.getByRole("button", { name: "Add number" }).click();
+    await expect(page.getByText("2-15 digits, optionally after '+'")).toBeVisible();
+    await page.getByLabel("Number").fill("+15551000");
+    await page.getByLabel("Record calls").check();
+    await page.getByRole("button", { name: "Add number" }).click();
+    await expect(page.getByTestId("numbers")).toContainText("+15551000", { timeout: 20_000 });
+    // Calls from this machine reach the shared Asterisk through Docker's published ports, from
+    // the gateway of its network: the trunk takes calls from there (and sends out to nowhere).
+    await openTab(page, "Trunks", "trunks");
+    await page.getByLabel("Id").fill("desk");
+    await page.getByLabel("Mode", { exact: true }).selectOption("ip");
+    await page.getByLabel("Host", { exact: true }).fill("127.0.0.1");
+    await page.getByLabel("Port", { exact: true }).fill("9");
+    await page.getByLabel("Networks calls come from (ip mode)").fill(`${ASTERISK_SUBNET}.1/32`);
+    await page.getByRole("button", { name: "Add trunk" }).click();
+    await expect(page.getByTestId("trunks")).toContainText("desk", { timeout: 20_000 });
+    await openTab(page, "Phones", "phones");
+    await page.getByLabel("Id").fill("alice");
+    await page.getByLabel("Extension").fill("200");
+    await page.getByLabel("Password").fill("phone-secret-123");
+    await page.getByRole("button", { name: "Add phone" }).click();
+    await expect(page.getByTestId("phones")).toContainText("alice", { timeout: 20_000 });
     await openTab(page, "Webhooks", "webhooks");
     await page.getByLabel("URL").fill("https://crm.example.com/dsai");
     await page.getByLabel("call_ended").check();
@@ -240,6 +281,9 @@ test.describe("the console", () => {
     await expect(page.getByTestId("webhooks")).toContainText("call_ended", { timeout: 20_000 });
     await page.getByText("show", { exact: true }).click();
     await expect(page.getByText("No deliveries yet.")).toBeVisible();
+    // Removed before the call: its delivery would leave this machine.
+    await page.getByTestId("webhooks").getByRole("button", { name: "Delete" }).click();
+    await expect(page.getByText("No webhooks: the core can POST")).toBeVisible({ timeout: 20_000 });
     await openTab(page, "Numbers", "numbers");
 
     // The change reaches Asterisk after its plan is shown and approved.
@@ -252,18 +296,54 @@ test.describe("the console", () => {
     await expect(page.getByTestId("run-history")).toContainText("updatesucceeded", { timeout: 3 * 60_000 });
     expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "extensions.conf"), "utf8")).toContain("exten => +15551000,1,");
     expect(readFileSync(join(scratch, "data", "asterisk", "tenants", slug, "pjsip.conf"), "utf8")).toContain(`[dsai_${slug}_phone_alice]`);
+    expect(ids(["ps", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(5); // core, Postgres, 3 providers
+
+    // A real call from this machine: SIP and RTP through the ports the shared Asterisk publishes
+    // on 127.0.0.1, into the tenant's core over AudioSocket, answered by the offline providers.
+    const call = await sipCall({
+      asteriskPort: sipPort,
+      sourcePort: await freeSipPort(),
+      number: "+15551000",
+      caller: "15550199",
+      lines: [await callerSpeech("what are your opening hours"), await callerSpeech("goodbye")],
+      timeoutMs: 90_000,
+    });
+    expect(call.sippExit, call.sippOutput).toBe(0);
+    expect(call.farMedia?.address).toBe("127.0.0.1");
+    const { sippOutput: _sipp, ...heard } = call;
+    expect(call.said, JSON.stringify(heard)).toHaveLength(2);
+    expect(call.heard.length).toBeGreaterThan(1);
+
+    await openTab(page, "Calls", "calls");
+    await expect(page.getByTestId("calls")).toContainText("15550199", { timeout: 30_000 });
+    await page.getByTestId("calls").getByRole("link").first().click();
+    const transcript = page.getByTestId("transcript");
+    await expect(transcript).toContainText("agent: Hello, this is Acme support.");
+    await expect(transcript).toContainText("We are open from nine to five");
+    await expect(transcript).toContainText("agent: Thank you for calling. Goodbye!");
+    await expect(transcript).toContainText(/reply \d+ ms · ASR \d+ ms/); // per-turn latencies
+    await expect(page.getByTestId("recording")).toBeVisible();
+    const recordingUrl = await page.getByTestId("recording").getAttribute("src");
+    const recording = await page.request.get(`${base}${recordingUrl}`);
+    expect(recording.status()).toBe(200);
+    expect(recording.headers()["content-type"]).toBe("audio/wav");
+    const wav = await recording.body();
+    expect(wav.subarray(0, 4).toString()).toBe("RIFF");
+    expect(wav.length).toBeGreaterThan(16_000); // more than a second of 8 kHz audio
+    // Nobody signed out gets it.
+    expect((await fetch(`${base}${recordingUrl}`)).status).toBe(401);
+    await page.screenshot({ path: join(shots, "call.png"), fullPage: true });
 
     await openTab(page, "API keys", "api-keys");
     await page.getByLabel("Label").fill("CRM");
     await page.getByRole("button", { name: "Create key" }).click();
     await expect(page.getByTestId("new-key")).toHaveText(/^dsai_/);
     await page.screenshot({ path: join(shots, "api-keys.png") });
-    await openTab(page, "Calls", "calls");
-    await expect(page.getByText("No calls yet.")).toBeVisible();
     await openTab(page, "Usage", "usage");
     await expect(page.getByRole("img", { name: "Minutes per day" })).toBeVisible();
-    // A new tenant's license starts with 60 minutes (the worker's default credit).
-    await expect(page.getByTestId("credits")).toContainText("60 min");
+    await expect(page.getByTestId("usage")).toContainText(new Date().toISOString().slice(0, 10));
+    // A new tenant's license starts with 60 minutes (the worker's default credit); the call used some.
+    await expect(page.getByTestId("credits")).toContainText("59 min", { timeout: 30_000 });
     await openTab(page, "Members", "members");
     await expect(page.getByTestId("members")).toContainText(user.email);
 
@@ -272,10 +352,10 @@ test.describe("the console", () => {
     await expect(page.getByTestId("admin-tenants")).toContainText(slug);
     await page.getByLabel(`Minutes for ${slug}`).fill("30");
     await page.getByRole("button", { name: "Grant" }).first().click();
-    await expect(page.getByTestId("admin-licenses")).toContainText("90 min");
+    await expect(page.getByTestId("admin-licenses")).toContainText("89 min");
     await page.screenshot({ path: join(shots, "admin.png"), fullPage: true });
     await page.goto(`${base}/t/${slug}/usage`);
-    await expect(page.getByTestId("credits")).toContainText("90 min");
+    await expect(page.getByTestId("credits")).toContainText("89 min");
     await page.goto(`${base}/t/${slug}`);
 
     // Danger zone: nothing happens until the slug is typed.
@@ -296,6 +376,8 @@ test.describe("the console", () => {
     await expect(status(page)).toHaveText("deleted", { timeout: 3 * 60_000 });
     await expect(page.getByTestId("run-history")).toContainText("delete");
     expect(ids(["ps", "--all", "--quiet", "--filter", `label=dsai.tenant=${slug}`])).toHaveLength(0);
+    // Its recordings went with it: a later tenant of this slug starts with none.
+    expect(existsSync(join(scratch, "data", "recordings", slug))).toBe(false);
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/sign-in$/);

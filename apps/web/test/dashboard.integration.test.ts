@@ -54,7 +54,7 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
     const ports = { http: await freePort(), sip: await freePort(), ari: await freePort() };
     const ari = { user: "dsai", password: randomBytes(18).toString("base64url") };
     // The License Service first: Traefik routes license.<domain> to it, for the cores.
-    h = await startConsoleHarness({ coreEndpoint: viaProxy(`http://127.0.0.1:${ports.http}`) });
+    h = await startConsoleHarness({ coreEndpoint: viaProxy(`http://127.0.0.1:${ports.http}`), providersImage: "dsai/providers:dashboard" });
     license = await startTestLicense(h.adminUrl, ADMIN_TOKEN);
     const licensePort = Number(new URL(license.url).port);
     synthStack(
@@ -154,6 +154,17 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
         ),
       30_000,
     );
+    // The offline providers in one step; a second time adds nothing (the set is complete).
+    expect((await console_.providerProfile.addOffline({ tenant: slug })).added).toHaveLength(3);
+    expect((await console_.providerProfile.addOffline({ tenant: slug })).added).toEqual([]);
+    const profiles = await console_.providerProfile.list({ tenant: slug });
+    expect(profiles.map((p) => [p.kind, (p.runtime as { image?: string }).image]).sort()).toEqual([
+      ["asr", "dsai/providers:dashboard"],
+      ["llm", "dsai/providers:dashboard"],
+      ["tts", "dsai/providers:dashboard"],
+    ]);
+    // Not part of the change planned below (their image exists only in name here).
+    for (const p of profiles) await console_.providerProfile.delete({ tenant: slug, id: p.id });
     await console_.agent.create({ tenant: slug, data: { id: "support", name: "Support", greeting: "Hello!" } });
     await console_.number.create({ tenant: slug, data: { number: "+15551000", agentId: "support" } });
     expect((await h.callerAs(member).agent.list({ tenant: slug })).map((a) => a.id)).toEqual(["support"]);

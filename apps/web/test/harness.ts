@@ -7,13 +7,14 @@ import { createCaller } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import type { TCoreEndpoint } from "../src/server/tenant-core/client.ts";
+import type { TDeployTarget } from "../src/server/tenants/lifecycle.ts";
 
 export const BASE_DOMAIN = "dsai.localhost";
 
 /** Secrets of tenants are sealed with this key in tests. */
 export const TEST_PLATFORM_KEY = Buffer.alloc(32, 9);
 
-export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint } = {}) {
+export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint; providersImage?: string; targets?: TDeployTarget[] } = {}) {
   const server = await startTestServer();
   const database = await createTestDatabase(server.adminUrl, "console");
   await applyMigrations({ url: database.url, migrationsDir: PLATFORM_MIGRATIONS_DIR });
@@ -41,6 +42,8 @@ export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint } = 
         baseDomain: BASE_DOMAIN,
         // Without a core in the test, calls to one go nowhere (a closed port on loopback).
         cores: { endpoint: o.coreEndpoint ?? (() => ({ url: "http://127.0.0.1:9" })), secretKey: TEST_PLATFORM_KEY },
+        providersImage: o.providersImage ?? "dsai/providers:test",
+        targets: o.targets ?? ["docker"],
       }),
     async close() {
       await queue.stop();

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 /** Procedures any signed-in user may call (they name no tenant). */
-const UNSCOPED = new Set(["auth.signUp", "auth.me", "tenant.list", "tenant.checkSlug", "tenant.create"]);
+const UNSCOPED = new Set(["auth.signUp", "auth.me", "tenant.list", "tenant.checkSlug", "tenant.targets", "tenant.create"]);
 /** The platform's own administration: platform admins only. */
 const isAdminProcedure = (path: string) => path.startsWith("admin.");
 /** The least role of each tenant-scoped procedure: members read, admins change, owners delete. */

@@ -79,6 +79,8 @@ describe.skipIf(!prebuilt)("the shared Asterisk image", () => {
       timeoutMs: 20_000,
     });
     expect(result.sippExit, result.sippOutput).toBe(0);
+    // The caller sent its media where the answer's SDP said: Asterisk's address on this machine.
+    expect(result.farMedia, result.sippOutput).toMatchObject({ address: "127.0.0.1" });
     const voiced = result.heard.reduce((sum, s) => sum + s.endMs - s.startMs, 0);
     expect(voiced).toBeGreaterThan(1_500);
   }, 40_000);

@@ -1,11 +1,12 @@
 // A caller on a real SIP path: SIPp (Debian's sip-tester) sends the INVITE, ACK and answers the
 // far end's BYE; this module is the caller's phone for media: an RTP endpoint (G.711 µ-law,
 // 20 ms packets on a monotonic clock, silence when not speaking) whose port the INVITE's SDP
-// names. It listens for the far end's voice and, once it has spoken and gone quiet, says the
+// names, sending to the answer's SDP address and then wherever the far end's packets come from.
+// It listens for the far end's voice and, once it has spoken and gone quiet, says the
 // next line of its script — like a person on the phone. Loopback only.
 import { spawn } from "node:child_process";
 import { createSocket, type RemoteInfo } from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,11 +37,13 @@ export type TSipCallResult = {
   /** SIPp's exit code: 0 when the whole scenario (up to the far end's BYE) ran. */
   sippExit: number | null;
   sippOutput: string;
-  /** Stretches of voice received from the far end, in ms since the first packet. */
+  /** Stretches of voice received from the far end, in ms since media started (answer or first packet). */
   heard: TSpokenStretch[];
   /** When each line of the script started and ended, in the same time base. */
   said: TSpokenStretch[];
   packetsReceived: number;
+  /** The far end's media address and port from its SDP answer. */
+  farMedia: { address: string; port: number } | undefined;
 };
 
 function scenario(o: { number: string; caller: string; rtpPort: number; byeTimeoutMs: number }): string {
@@ -78,7 +81,13 @@ ${sdp}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="200" rrs="true"/>
+  <recv response="200" rrs="true">
+    <action>
+      <ereg regexp="c=IN IP4 ([0-9.]+)" search_in="body" check_it="true" assign_to="c_line,media_ip"/>
+      <ereg regexp="m=audio ([0-9]+)" search_in="body" check_it="true" assign_to="m_line,media_port"/>
+      <log message="far-media [$media_ip] [$media_port] (from [$c_line] and [$m_line])"/>
+    </action>
+  </recv>
   <send><![CDATA[
 ${headers("ACK", 1)}
 Content-Length: 0
@@ -134,15 +143,20 @@ export async function sipCall(o: {
   const heard: TSpokenStretch[] = [];
   const said: TSpokenStretch[] = [];
   let packetsReceived = 0;
-  let far: RemoteInfo | undefined;
+  /** Where the far end's media is: its SDP's address (on this machine) first, then where its packets come from (symmetric RTP). */
+  let far: Pick<RemoteInfo, "address" | "port"> | undefined;
+  let heardFrom = false;
+  let farMedia: { address: string; port: number } | undefined;
+  const logFile = join(dir, "actions.log");
   let origin = 0;
   const now = () => performance.now() - origin;
   let lastVoiceAt = -1;
   socket.on("message", (msg, from) => {
     if (msg.length <= 12 || (msg[0] ?? 0) >> 6 !== 2) return;
-    if (!far) {
+    if (!heardFrom) {
+      if (!far) origin = performance.now();
       far = from;
-      origin = performance.now();
+      heardFrom = true;
     }
     packetsReceived++;
     let sum = 0;
@@ -155,6 +169,19 @@ export async function sipCall(o: {
     lastVoiceAt = t;
   });
 
+  // A phone sends its media where the far end's SDP says as soon as the call is answered, which
+  // a far end behind a NAT (Docker's port publishing) needs before it can answer symmetrically.
+  // Only an address of this machine is ever sent to.
+  const farFromSdp = () => {
+    const m = /far-media ([0-9.]+) ([0-9]+) /.exec(existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+    if (!m) return;
+    farMedia = { address: m[1] as string, port: Number(m[2]) };
+    if (!far && farMedia.address === "127.0.0.1") {
+      far = farMedia;
+      origin = performance.now();
+    }
+  };
+
   // The phone's send loop: one packet per 20 ms on a monotonic grid, speech or silence.
   const ssrc = Math.floor(Math.random() * 0xffffffff);
   const silence = Buffer.alloc(SAMPLES, 0xff);
@@ -164,6 +191,7 @@ export async function sipCall(o: {
   let heardSinceLastLine = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
+    if (!farMedia) farFromSdp();
     if (far) {
       if (lastVoiceAt >= 0 && (said.length === 0 || lastVoiceAt > (said.at(-1)?.endMs ?? 0))) heardSinceLastLine = true;
       const line = o.lines[said.length];
@@ -196,6 +224,7 @@ export async function sipCall(o: {
     [
       `127.0.0.1:${o.asteriskPort}`,
       ...["-sf", join(dir, "caller.xml"), "-m", "1", "-i", "127.0.0.1", "-p", String(o.sourcePort), "-s", o.number],
+      ...["-trace_logs", "-log_file", logFile],
       ...["-timeout", `${Math.ceil(timeoutMs / 1000) + 5}s`, "-timeout_error", "-nostdin"],
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -217,7 +246,7 @@ export async function sipCall(o: {
   clearTimeout(timer);
   socket.close();
   rmSync(dir, { recursive: true, force: true });
-  return { sippExit, sippOutput: sippOutput.slice(-4_000), heard, said, packetsReceived };
+  return { sippExit, sippOutput: sippOutput.slice(-4_000), heard, said, packetsReceived, farMedia };
 }
 
 /**

@@ -12,6 +12,7 @@ export * from "./provisioner/provisioner.ts";
 export * from "./provisioner/run-lock.ts";
 export { synthStack } from "./synth.ts";
 export { DockerTenantStack } from "./tenant/docker/tenant-stack.ts";
+export { KubernetesTenantStack, type TKubernetesTarget, ZKubernetesTargetSchema } from "./tenant/kubernetes/tenant-stack.ts";
 export * from "./tenant/options.ts";
 export * from "./tofu.ts";
 export * from "./toolchain.ts";

@@ -1,12 +1,14 @@
 // The console's server-side services, made once per process from the environment: the platform
 // database, the provisioning queue (send-only here; the worker process works it) and settings.
 import "server-only";
-import { ZHostSchema } from "@dsai/contracts";
+import { ZHostSchema, ZImageSchema } from "@dsai/contracts";
 import { createPlatformClient, type PrismaClient } from "@dsai/db";
 import { z } from "zod";
 import { startQueue, type TRunQueue } from "./jobs/queue.ts";
 import { createLicenseAdmin, type TLicenseAdmin } from "./license/admin-client.ts";
+import { recordingStore, type TRecordingStore } from "./recordings/store.ts";
 import { type TCoreEndpoint, viaProxy } from "./tenant-core/client.ts";
+import { DEPLOY_TARGETS, type TDeployTarget } from "./tenants/lifecycle.ts";
 
 const ZEnvSchema = z.object({
   DSAI_PLATFORM_DATABASE_URL: z.url(),
@@ -18,6 +20,19 @@ const ZEnvSchema = z.object({
   /** The License Service's admin API: credits on the usage page, licenses on the admin pages. */
   LICENSE_URL: z.url().optional(),
   LICENSE_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Where the shared Asterisk keeps call recordings (<dir>/<slug>/<call id>.wav), when on this machine. */
+  DSAI_RECORDINGS_DIR: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path")
+    .optional(),
+  /** The platform's providers image, offered to tenants as offline profiles. */
+  DSAI_PROVIDERS_IMAGE: ZImageSchema.optional(),
+  /** Where tenants can run, comma-separated: docker (this machine), kubernetes (the worker's cluster). */
+  DSAI_TARGETS: z
+    .string()
+    .default("docker")
+    .transform((v) => v.split(",").map((t) => t.trim()))
+    .pipe(z.array(z.enum(DEPLOY_TARGETS)).min(1)),
   /** Users with these emails are platform admins (comma-separated). */
   DSAI_PLATFORM_ADMIN_EMAILS: z.string().default(""),
 });
@@ -28,6 +43,9 @@ type TServices = {
   baseDomain: string;
   cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
   license?: TLicenseAdmin;
+  recordings?: TRecordingStore;
+  providersImage?: string;
+  targets: readonly TDeployTarget[];
   platformAdmins: Set<string>;
 };
 const globalServices = globalThis as unknown as { dsaiServices?: Promise<TServices> };
@@ -44,6 +62,9 @@ export function services(): Promise<TServices> {
       cores: { endpoint: viaProxy(env.DSAI_TENANT_PROXY_URL), secretKey: Buffer.from(env.DSAI_SECRET_KEY, "base64") },
       ...(env.LICENSE_URL &&
         env.LICENSE_ADMIN_TOKEN && { license: createLicenseAdmin({ url: env.LICENSE_URL, adminToken: env.LICENSE_ADMIN_TOKEN }) }),
+      targets: env.DSAI_TARGETS,
+      ...(env.DSAI_PROVIDERS_IMAGE && { providersImage: env.DSAI_PROVIDERS_IMAGE }),
+      ...(env.DSAI_RECORDINGS_DIR && { recordings: recordingStore(env.DSAI_RECORDINGS_DIR) }),
       platformAdmins: new Set(
         env.DSAI_PLATFORM_ADMIN_EMAILS.split(",")
           .map((e) => e.trim().toLowerCase())

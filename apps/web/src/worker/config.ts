@@ -1,7 +1,7 @@
 // What the provisioning worker needs to know about the platform it provisions into, validated
 // once at start: a missing or malformed setting stops the worker with every bad field named.
 import { parseSecretKey, ZHostSchema, ZImageSchema } from "@dsai/contracts";
-import { ZDockerNameSchema } from "@dsai/stacks";
+import { ZDockerNameSchema, ZKubernetesTargetSchema } from "@dsai/stacks";
 import { z } from "zod";
 import { InputError } from "../server/errors.ts";
 
@@ -20,8 +20,24 @@ export const ZWorkerConfigSchema = z.strictObject({
   /** Names cores resolve to platform containers on their edge networks (license.<domain> -> Traefik). */
   edgeAliases: z.record(z.string(), z.array(z.string())).default({}),
   ari: z.strictObject({ url: z.url(), user: z.string().min(1), password: z.string().min(1) }).optional(),
+  /** Where the shared Asterisk keeps call recordings on this machine (<dir>/<slug>/): a deleted tenant's are removed. */
+  recordingsDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path")
+    .optional(),
   /** Where tenant cores answer by their host name <slug>.<domain> (the platform's Traefik), to read a tenant's desired state. */
   tenantProxyUrl: z.url().optional(),
+  /**
+   * A Kubernetes cluster tenants may run on (a tenant's target): how tofu reaches it, and where
+   * its ingress answers by the tenants' host names (to check a core after an apply and to read
+   * its desired state). Without it, only the local Docker engine is offered.
+   */
+  kubernetes: z
+    .strictObject({
+      cluster: ZKubernetesTargetSchema,
+      tenantProxyUrl: z.url().optional(),
+    })
+    .optional(),
   license: z.strictObject({
     /** Where the worker reaches the License Service's admin API. */
     adminUrl: z.url(),

@@ -8,6 +8,7 @@ import { GENERATOR_VERSION, openSecret, sealSecret, type TTenantDesiredState, ZT
 import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } from "@dsai/db";
 import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
+import type { TRecordingStore } from "../server/recordings/store.ts";
 import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
 import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/client.ts";
 import { hostFetch } from "../server/tenant-core/host-fetch.ts";
@@ -18,8 +19,13 @@ export type TExecutorDeps = {
   db: PrismaClient;
   /** How tenant cores are reached, to read a tenant's desired state for a planned change. */
   cores?: { endpoint: TCoreEndpoint };
+  /** Tenants on the local Docker engine. */
   provisioner: TProvisioner;
+  /** Tenants on the platform's Kubernetes cluster, when it has one, and how their cores are reached. */
+  kubernetes?: { provisioner: TProvisioner; cores?: { endpoint: TCoreEndpoint } };
   license: TLicenseAdmin;
+  /** Call recordings on this machine: a deleted tenant's are removed. */
+  recordings?: TRecordingStore;
   config: TWorkerConfig & { key: Buffer };
   log?: (line: string) => void;
 };
@@ -48,6 +54,16 @@ export function createRunExecutor(d: TExecutorDeps) {
       data: { licenseId: license.id, licenseKeyEncrypted: sealSecret(d.config.key, issued.token) },
     });
     return { id: license.id, key: issued.token };
+  }
+
+  /** Where the tenant runs: its provisioner and how its core is reached there. */
+  function targetOf(tenant: Tenant): { provisioner: TProvisioner; cores?: { endpoint: TCoreEndpoint } } {
+    if (tenant.target === "docker") return { provisioner: d.provisioner, ...(d.cores && { cores: d.cores }) };
+    if (!d.kubernetes)
+      throw new Error(
+        "This platform has no Kubernetes cluster (no `kubernetes` in the worker's configuration): the tenant cannot run there.",
+      );
+    return d.kubernetes;
   }
 
   async function ensureSecrets(tenant: Tenant): Promise<TTenantSecrets> {
@@ -94,8 +110,8 @@ export function createRunExecutor(d: TExecutorDeps) {
    * A plan without changes needs no decision and ends at once.
    */
   async function planForApproval(run: ProvisioningRun, tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
-    const cores = d.cores;
-    if (!cores) throw new Error("This worker cannot reach tenant cores (no tenantProxyUrl in its configuration).");
+    const { provisioner, cores } = targetOf(tenant);
+    if (!cores) throw new Error(`This worker cannot reach tenant cores on ${tenant.target} (no tenantProxyUrl in its configuration).`);
     const core = coreOf(tenant, { ...cores, baseDomain: d.config.baseDomain, secretKey: d.config.key });
     const answer = await viaCore(() => core.tenant.desiredState.query());
     for (const r of answer.rejected)
@@ -106,7 +122,7 @@ export function createRunExecutor(d: TExecutorDeps) {
         detail: r.issues.map((i) => `${i.path}: ${i.message}`).join("; "),
       });
     const desiredState = ZTenantDesiredStateSchema.parse(answer.desiredState);
-    const plan = await d.provisioner.plan({ desiredState, deployment: await deploymentFor(tenant) }, { onEvent });
+    const plan = await provisioner.plan({ desiredState, deployment: await deploymentFor(tenant) }, { onEvent });
     const done = !plan.hasChanges;
     await d.db.provisioningRun.update({
       where: { id: run.id },
@@ -130,8 +146,9 @@ export function createRunExecutor(d: TExecutorDeps) {
    * unreachable is reported in the run's log, not as a failure: the stack itself was applied.
    */
   async function untilReachable(tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
-    if (!d.cores) return;
-    const endpoint = d.cores.endpoint(tenant.slug, d.config.baseDomain);
+    const { cores } = targetOf(tenant);
+    if (!cores) return;
+    const endpoint = cores.endpoint(tenant.slug, d.config.baseDomain);
     const get = endpoint.host ? hostFetch(endpoint.host, 2_000) : (url: string) => fetch(url, { signal: AbortSignal.timeout(2_000) });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -170,9 +187,11 @@ export function createRunExecutor(d: TExecutorDeps) {
     try {
       if (run.attempts > 1) onEvent({ type: "diagnostic", severity: "warning", summary: "Resumed after an interrupted attempt." });
       if (run.action === "delete") {
-        const result = await d.provisioner.destroy(tenant.slug, { onEvent });
+        const result = await targetOf(tenant).provisioner.destroy(tenant.slug, { onEvent });
         if (tenant.licenseId)
           await d.license.close(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
+        // A later tenant of the same slug must never inherit this one's calls.
+        await d.recordings?.removeTenant(tenant.slug);
         await progressWrite;
         await finish(
           run,
@@ -191,7 +210,7 @@ export function createRunExecutor(d: TExecutorDeps) {
         await d.db.provisioningRun.update({ where: { id: run.id }, data: { desiredState } });
         if (run.action === "reactivate" && tenant.licenseId)
           await d.license.reactivate(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));
-        const result = await d.provisioner.apply({ desiredState, deployment }, { onEvent });
+        const result = await targetOf(tenant).provisioner.apply({ desiredState, deployment }, { onEvent });
         if (desiredState.status === "active") await untilReachable(tenant, onEvent);
         if (run.action === "suspend" && tenant.licenseId)
           await d.license.suspend(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));

@@ -2,11 +2,13 @@
 // provisioner. Every 15 s it also looks for runs nobody works on — queued runs whose job was
 // lost, runs whose worker died (lease expired) — and queues them again, so an interrupted run
 // is picked up and converges. SIGTERM lets the current run finish (up to 60 s) before exiting.
+import { join } from "node:path";
 import { createAsteriskControl } from "@dsai/asterisk";
 import { createPlatformClient } from "@dsai/db";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { startQueue, workQueue } from "../server/jobs/queue.ts";
 import { createLicenseAdmin } from "../server/license/admin-client.ts";
+import { recordingStore } from "../server/recordings/store.ts";
 import { tenantsWithClaimableRuns } from "../server/runs/claim.ts";
 import { viaProxy } from "../server/tenant-core/client.ts";
 import { reconcileAll } from "../server/tenants/lifecycle.ts";
@@ -25,7 +27,26 @@ async function main(): Promise<void> {
   const provisioner = createProvisioner({ stateRoot: config.stateRoot, toolchain: loadToolchain(), ...(asterisk && { asterisk }) });
   const license = createLicenseAdmin({ url: config.license.adminUrl, adminToken: config.license.adminToken });
   const cores = config.tenantProxyUrl ? { endpoint: viaProxy(config.tenantProxyUrl) } : undefined;
-  const executor = createRunExecutor({ db, provisioner, license, config, ...(cores && { cores }) });
+  const recordings = config.recordingsDir ? recordingStore(config.recordingsDir) : undefined;
+  // Tenants on Kubernetes keep their tofu state apart; their Asterisk files are a Secret in the
+  // cluster, for the Asterisk that serves it.
+  const kubernetes = config.kubernetes && {
+    provisioner: createProvisioner({
+      stateRoot: join(config.stateRoot, ".kubernetes"),
+      toolchain: loadToolchain(),
+      target: { kind: "kubernetes", cluster: config.kubernetes.cluster },
+    }),
+    ...(config.kubernetes.tenantProxyUrl && { cores: { endpoint: viaProxy(config.kubernetes.tenantProxyUrl) } }),
+  };
+  const executor = createRunExecutor({
+    db,
+    provisioner,
+    license,
+    config,
+    ...(cores && { cores }),
+    ...(kubernetes && { kubernetes }),
+    ...(recordings && { recordings }),
+  });
   await workQueue(queue.boss, (tenantId) => executor.drainTenant(tenantId));
 
   const sweep = async () => {

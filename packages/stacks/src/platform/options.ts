@@ -38,6 +38,35 @@ export const ZPlatformStackOptionsSchema = z
       user: z.string().regex(/^[a-z][a-z0-9_]{1,30}$/),
       password: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
     }),
+    /**
+     * SIP media reached on this machine: Asterisk announces `address` (with the published SIP
+     * port) in its SDP and Via/Contact, and publishes its RTP ports 1:1 on 127.0.0.1 — a SIP
+     * phone or test caller on this machine then talks to the shared Asterisk in its container.
+     */
+    media: z
+      .strictObject({
+        address: ZIpv4Schema,
+        rtpPorts: z.strictObject({ first: ZPortSchema, last: ZPortSchema }),
+      })
+      .refine((m) => m.rtpPorts.first % 2 === 0 && m.rtpPorts.last > m.rtpPorts.first && m.rtpPorts.last - m.rtpPorts.first < 200, {
+        message: "an even first port and at most 200 ports (RTP on even ports, RTCP on the odd one after)",
+        path: ["rtpPorts"],
+      })
+      .optional(),
+    /**
+     * Where call recordings are kept on this machine (Asterisk's monitor/dsai folder, one folder
+     * per tenant), writable by Asterisk as a member of `group` (the folder's group).
+     */
+    recordings: z
+      .strictObject({
+        dir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
+        group: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31),
+      })
+      .optional(),
     dockerSocket: z
       .string()
       .regex(/^\/[A-Za-z0-9._/-]+$/)

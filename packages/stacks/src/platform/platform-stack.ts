@@ -28,6 +28,9 @@ function hostRoutesConfig(routes: { name: string; host: string; port: number }[]
   };
 }
 
+/** Asterisk's folder of DSAI recordings (MixMonitor writes dsai/<slug>/<call id>.wav under monitor/). */
+export const RECORDINGS_IN_CONTAINER = "/var/spool/asterisk/monitor/dsai";
+
 export class PlatformStack extends TerraformStack {
   constructor(scope: App, id: string, input: unknown) {
     const o = ZPlatformStackOptionsSchema.parse(input);
@@ -95,17 +98,26 @@ export class PlatformStack extends TerraformStack {
       dir: o.asteriskConfDir,
       bindAddress: o.asteriskNetwork.asteriskAddress,
       ari: o.ari,
+      ...(o.media && { media: { ...o.media, sipPort: o.ports.sip } }),
     });
+    const rtpPorts = o.media
+      ? Array.from({ length: o.media.rtpPorts.last - o.media.rtpPorts.first + 1 }, (_, i) => (o.media?.rtpPorts.first ?? 0) + i)
+      : [];
     new Container(this, "asterisk", {
       name: names.asterisk,
       image: o.images.asterisk,
-      // Group 0 reads the configuration (files 0640 root:root); the process stays unprivileged.
-      groupAdd: ["0"],
-      volumes: [{ hostPath: o.asteriskConfDir, containerPath: "/etc/asterisk", readOnly: true }],
+      // Group 0 reads the configuration (files 0640 root:root); the recordings folder's group
+      // lets it write recordings there; the process stays unprivileged.
+      groupAdd: [...new Set(["0", ...(o.recordings ? [String(o.recordings.group)] : [])])],
+      volumes: [
+        { hostPath: o.asteriskConfDir, containerPath: "/etc/asterisk", readOnly: true },
+        ...(o.recordings ? [{ hostPath: o.recordings.dir, containerPath: RECORDINGS_IN_CONTAINER }] : []),
+      ],
       networksAdvanced: [{ name: asteriskNetwork.name, ipv4Address: o.asteriskNetwork.asteriskAddress }],
       ports: [
         { internal: 5060, external: o.ports.sip, ip: "127.0.0.1", protocol: "udp" },
         { internal: 8088, external: o.ports.ari, ip: "127.0.0.1" },
+        ...rtpPorts.map((port) => ({ internal: port, external: port, ip: "127.0.0.1", protocol: "udp" })),
       ],
       restart: "unless-stopped",
       // The provisioner connects it to each tenant's edge network: not this stack's to undo.

@@ -19,6 +19,8 @@ export function ResourcePage<T>(o: {
   deleteError?: unknown;
   empty: string;
   form: { title: string; error: unknown; fieldErrorsShown: boolean; children: React.ReactNode };
+  /** Shortcuts under the list (e.g. adding a ready-made set). */
+  actions?: React.ReactNode;
   footer?: React.ReactNode;
 }) {
   return (
@@ -56,6 +58,7 @@ export function ResourcePage<T>(o: {
           </Table>
         )}
         {o.deleteError ? <Banner>{errorText(o.deleteError)}</Banner> : null}
+        {o.actions}
       </Card>
       <Card className="space-y-4">
         <CardTitle>{o.form.title}</CardTitle>

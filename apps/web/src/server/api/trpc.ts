@@ -10,7 +10,9 @@ import type { TSessionUser } from "../auth/accounts.ts";
 import { ConflictError, NotFoundError, UpstreamError } from "../errors.ts";
 import type { TRunQueue } from "../jobs/queue.ts";
 import type { TLicenseAdmin } from "../license/admin-client.ts";
+import type { TRecordingStore } from "../recordings/store.ts";
 import type { TCoreEndpoint } from "../tenant-core/client.ts";
+import type { TDeployTarget } from "../tenants/lifecycle.ts";
 import { ROLE_RANK, type TRole } from "../tenants/roles.ts";
 
 export type TContext = {
@@ -24,6 +26,12 @@ export type TContext = {
   cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
   /** The License Service's admin API (credits, licenses), when the console is given one. */
   license?: TLicenseAdmin;
+  /** The platform's providers image (offline ASR, scripted LLM, TTS), offered to tenants as profiles. */
+  providersImage?: string;
+  /** Where tenants can run (default: the local Docker engine only). */
+  targets?: readonly TDeployTarget[];
+  /** Call recordings on this machine, when the platform keeps them here. */
+  recordings?: TRecordingStore;
 };
 
 const t = initTRPC.context<TContext>().create({

@@ -12,7 +12,14 @@ import type { TRunQueue } from "../jobs/queue.ts";
 export const RESERVED_SLUGS = new Set(["app", "www", "api", "admin", "console", "license", "traefik", "asterisk", "sip", "mail"]);
 
 export const ZNewSlugSchema = ZSlugSchema.refine((s) => !RESERVED_SLUGS.has(s), "reserved for the platform; choose another");
-export const ZCreateTenantSchema = z.strictObject({ slug: ZNewSlugSchema, name: ZDisplayNameSchema });
+export const DEPLOY_TARGETS = ["docker", "kubernetes"] as const;
+export type TDeployTarget = (typeof DEPLOY_TARGETS)[number];
+export const ZCreateTenantSchema = z.strictObject({
+  slug: ZNewSlugSchema,
+  name: ZDisplayNameSchema,
+  /** Where it runs: the platform's Docker engine, or its Kubernetes cluster when it has one. */
+  target: z.enum(DEPLOY_TARGETS).default("docker"),
+});
 
 /** Runs not yet finished (a planned change waits for a decision): a tenant has at most a few, run in order. */
 const UNFINISHED = { status: { in: ["queued", "running", "planned"] } } satisfies Prisma.ProvisioningRunWhereInput;
@@ -34,8 +41,16 @@ export async function checkSlug(db: PrismaClient, slug: string, baseDomain: stri
   return taken ? { slug, available: false, reason: "taken" } : { slug, available: true, host: `${slug}.${baseDomain}` };
 }
 
-export async function createTenant(db: PrismaClient, queue: TRunQueue, userId: string, input: unknown) {
+export async function createTenant(
+  db: PrismaClient,
+  queue: TRunQueue,
+  userId: string,
+  input: unknown,
+  offered: readonly TDeployTarget[] = ["docker"],
+) {
   const i = InputError.parse(ZCreateTenantSchema, input, "tenant");
+  if (!offered.includes(i.target))
+    throw new InputError("tenant", [{ path: "target", message: `this platform runs tenants on ${offered.join(" or ")}` }]);
   let tenant: { id: string; slug: string };
   try {
     tenant = await db.$transaction(async (tx) => {
@@ -43,6 +58,7 @@ export async function createTenant(db: PrismaClient, queue: TRunQueue, userId: s
         data: {
           slug: i.slug,
           name: i.name,
+          target: i.target,
           status: "provisioning",
           memberships: { create: { userId, role: "owner" } },
           runs: { create: { action: "create", requestedById: userId } },

@@ -3,9 +3,10 @@
 // service token. The core validates every field with the contracts' rules and its refusals come
 // back field by field. Members read; admins and owners change; every change is audited.
 import type { TTenantApiRouter } from "@dsai/core";
-import type { inferRouterInputs } from "@trpc/server";
+import { type inferRouterInputs, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { coreOf, type TTenantCore, viaCore } from "../../tenant-core/client.ts";
+import { offlineProviderProfiles } from "../../tenants/offline-providers.ts";
 import { router, tenantProcedure } from "../trpc.ts";
 import { licenseOf } from "./admin.ts";
 
@@ -54,6 +55,17 @@ export const providerProfileRouter = router({
         c.providerProfiles.create.mutate(input.data as TIn["providerProfiles"]["create"]),
       ),
     ),
+  /** ASR, LLM and TTS from the platform's providers image: a call works with no external service. */
+  addOffline: write.mutation(async ({ ctx }) => {
+    const image = ctx.providersImage;
+    if (!image) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "This platform offers no offline providers image." });
+    // Those already there (by name) are kept: adding again after a partial failure completes the set.
+    const existing = new Set((await viaCore(() => core(ctx).providerProfiles.list.query())).map((p) => p.name));
+    const missing = offlineProviderProfiles(image).filter((p) => !existing.has(p.name));
+    for (const profile of missing)
+      await change(ctx, "providerProfile.create", { name: profile.name }, (c) => c.providerProfiles.create.mutate(profile));
+    return { added: missing.map((p) => p.name) };
+  }),
   delete: write
     .input(ZKey)
     .mutation(({ ctx, input }) => change(ctx, "providerProfile.delete", input, (c) => c.providerProfiles.delete.mutate({ id: input.id }))),
@@ -125,7 +137,10 @@ export const callRouter = router({
   list: read
     .input(z.object({ filter: z.record(z.string(), z.unknown()).default({}) }))
     .query(({ ctx, input }) => viaCore(() => core(ctx).calls.list.query(input.filter as TIn["calls"]["list"]))),
-  get: read.input(ZKey).query(({ ctx, input }) => viaCore(() => core(ctx).calls.get.query({ id: input.id }))),
+  get: read.input(ZKey).query(async ({ ctx, input }) => {
+    const call = await viaCore(() => core(ctx).calls.get.query({ id: input.id }));
+    return { ...call, hasRecording: Boolean(await ctx.recordings?.find(ctx.tenant.slug, call.id)) };
+  }),
   live: read.query(({ ctx }) => viaCore(() => core(ctx).calls.live.query())),
 });
 

@@ -20,7 +20,11 @@ export const tenantRouter = router({
   checkSlug: authedProcedure
     .input(z.object({ slug: z.string().max(100) }))
     .query(({ ctx, input }) => checkSlug(ctx.db, input.slug, ctx.baseDomain)),
-  create: authedProcedure.input(z.unknown()).mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input)),
+  /** Where this platform can run a tenant (the create page offers a choice when there is one). */
+  targets: authedProcedure.query(({ ctx }) => ctx.targets ?? ["docker"]),
+  create: authedProcedure
+    .input(z.unknown())
+    .mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input, ctx.targets ?? ["docker"])),
   get: tenantProcedure("member").query(async ({ ctx }) => ({
     ...(await tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
     role: ctx.role,

@@ -2,6 +2,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
+import { Select } from "../../../../components/console/checkbox-group.tsx";
 import { Banner } from "../../../../components/ui/banner.tsx";
 import { Button } from "../../../../components/ui/button.tsx";
 import { Card } from "../../../../components/ui/card.tsx";
@@ -24,6 +25,7 @@ export default function NewTenantPage() {
   const [slug, setSlug] = useState("");
   const settled = useSettled(slug);
   const check = useQuery({ ...trpc.tenant.checkSlug.queryOptions({ slug: settled }), enabled: settled.length > 0 });
+  const targets = useQuery(trpc.tenant.targets.queryOptions());
   const create = useMutation(trpc.tenant.create.mutationOptions({ onSuccess: (t) => router.push(`/t/${t.slug}`) }));
   const errors = fieldErrors(create.error);
   const slugNote =
@@ -36,7 +38,12 @@ export default function NewTenantPage() {
   return (
     <Card className="mx-auto max-w-lg">
       <h1 className="mb-6 text-xl font-semibold">New tenant</h1>
-      <form action={(form) => create.mutate({ slug, name: String(form.get("name")) })} className="space-y-4">
+      <form
+        action={(form) =>
+          create.mutate({ slug, name: String(form.get("name")), ...(form.get("target") && { target: String(form.get("target")) }) })
+        }
+        className="space-y-4"
+      >
         {create.error && Object.keys(errors).length === 0 && <Banner>{errorText(create.error)}</Banner>}
         <Field label="Name" name="name" required maxLength={100} error={errors.name} placeholder="Acme Support" />
         <Field
@@ -50,6 +57,12 @@ export default function NewTenantPage() {
           placeholder="acme"
           autoComplete="off"
         />
+        {targets.data && targets.data.length > 1 && (
+          <>
+            <Select label="Runs on" name="target" options={targets.data} defaultValue="docker" />
+            {errors.target && <p className="text-sm text-red-600">{errors.target}</p>}
+          </>
+        )}
         <Button type="submit" busy={create.isPending} disabled={check.data?.available === false && check.data.slug === slug}>
           Create and provision
         </Button>

@@ -10,6 +10,14 @@ import { Field } from "../../../../../components/ui/field.tsx";
 import { Table, Td, Th } from "../../../../../components/ui/table.tsx";
 import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
+/** The agent's profiles by name, in pipeline order ("ASR: …, LLM: …, TTS: …"). */
+function providersOf(chosen: Partial<Record<string, string>>, all: { id: string; name: string }[] | undefined): string {
+  return (["asr", "llm", "tts", "sts"] as const)
+    .filter((kind) => chosen[kind])
+    .map((kind) => `${kind.toUpperCase()}: ${all?.find((p) => p.id === chosen[kind])?.name ?? "…"}`)
+    .join(", ");
+}
+
 export default function AgentsPage() {
   const { slug } = useParams<{ slug: string }>();
   const [mode, setMode] = useState<"pipeline" | "sts">("pipeline");
@@ -36,6 +44,7 @@ export default function AgentsPage() {
                 <Th>Id</Th>
                 <Th>Name</Th>
                 <Th>Mode</Th>
+                <Th>Providers</Th>
                 <Th>Language</Th>
                 <Th />
               </tr>
@@ -46,6 +55,7 @@ export default function AgentsPage() {
                   <Td className="font-mono">{a.id}</Td>
                   <Td>{a.name}</Td>
                   <Td>{a.mode}</Td>
+                  <Td className="text-xs">{providersOf(a.profiles, profiles.data) || "none: it cannot take calls"}</Td>
                   <Td>{a.language}</Td>
                   <Td className="text-right">
                     <Button
@@ -81,6 +91,8 @@ export default function AgentsPage() {
                 prompt: text("prompt"),
                 language: text("language"),
                 voice: text("voice"),
+                // Only the kinds this mode uses; "none" leaves one unset.
+                profiles: Object.fromEntries(kinds.flatMap((kind) => (text(`profile-${kind}`) ? [[kind, text(`profile-${kind}`)]] : []))),
               },
             });
           }}

@@ -6,9 +6,10 @@ import { useState } from "react";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { Select } from "../../../../../components/console/checkbox-group.tsx";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
+import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
-import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
+import { errorText, fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
 
 /** "KEY=value" lines as an object (the provider container's environment). */
 function envOf(text: string): Record<string, string> {
@@ -30,6 +31,7 @@ export default function ProvidersPage() {
   const refresh = useRefetchAfterChange(trpc.providerProfile.list.queryKey());
   const create = useMutation(trpc.providerProfile.create.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.providerProfile.delete.mutationOptions({ onSuccess: refresh }));
+  const addOffline = useMutation(trpc.providerProfile.addOffline.mutationOptions({ onSuccess: refresh }));
   const [runtime, setRuntime] = useState<"image" | "url">("image");
   const errors = fieldErrors(create.error);
   const err = (path: string) => errors[path] ?? errors[`runtime.${path}`];
@@ -55,6 +57,15 @@ export default function ProvidersPage() {
       onDelete={(p) => remove.mutate({ tenant: slug, id: p.id })}
       deleteError={remove.error}
       empty="No provider profiles yet: ASR, LLM, TTS (or speech-to-speech) services an agent uses."
+      actions={
+        <div className="flex flex-wrap items-center gap-3 border-t border-slate-100 pt-4 text-sm text-slate-600">
+          <Button variant="secondary" busy={addOffline.isPending} onClick={() => addOffline.mutate({ tenant: slug })}>
+            Add offline providers
+          </Button>
+          <span>ASR, a scripted LLM and TTS that run beside your core with no external service: try a call first.</span>
+          {addOffline.error ? <Banner>{errorText(addOffline.error)}</Banner> : null}
+        </div>
+      }
       form={{
         title: "New provider profile",
         error: create.error,

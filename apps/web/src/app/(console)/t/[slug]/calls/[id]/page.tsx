@@ -7,10 +7,18 @@ import { errorText, useTRPC } from "../../../../../../trpc/client.tsx";
 
 type TEvent = { at: string | Date; kind: string; role: string | null; text: string | null; data: unknown };
 
-/** The reply latency a turn recorded, when it did (ms from the end of the caller's speech). */
-const latencyOf = (e: TEvent) => {
-  const d = e.data as { latencyMs?: number } | null;
-  return typeof d?.latencyMs === "number" ? d.latencyMs : undefined;
+/** A turn's latencies as the core records them (ms), in the order the pipeline runs. */
+const LATENCY_PARTS = [
+  ["replyMs", "reply"],
+  ["asrMs", "ASR"],
+  ["llmFirstTextMs", "LLM first text"],
+  ["ttsFirstAudioMs", "TTS first audio"],
+] as const;
+const latencyText = (e: TEvent) => {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  return LATENCY_PARTS.filter(([key]) => typeof d[key] === "number")
+    .map(([key, label]) => `${label} ${d[key]} ms`)
+    .join(" · ");
 };
 
 export default function CallPage() {
@@ -29,6 +37,19 @@ export default function CallPage() {
       <p className="text-sm text-slate-600">
         Agent {c.agentId} · {c.status} · billed {c.billedSeconds ?? 0} s{c.hangupCause ? ` · ${c.hangupCause}` : ""}
       </p>
+      {c.hasRecording && (
+        <figure className="space-y-1">
+          <figcaption className="text-sm font-medium text-slate-800">Recording</figcaption>
+          {/* biome-ignore lint/a11y/useMediaCaption: a phone call's recording has no caption track; its transcript is below */}
+          <audio
+            controls
+            preload="metadata"
+            className="w-full"
+            data-testid="recording"
+            src={`/api/tenants/${encodeURIComponent(slug)}/calls/${encodeURIComponent(c.id)}/recording`}
+          />
+        </figure>
+      )}
       <ol className="space-y-2" data-testid="transcript">
         {(c.events as TEvent[]).map((e, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: a call's events are append-only, in order, and never re-sorted
@@ -38,8 +59,13 @@ export default function CallPage() {
             </span>
             <span className={e.role === "agent" ? "text-brand-700" : "text-slate-800"}>
               <span className="font-medium">{e.role ?? e.kind}</span>
-              {e.text ? `: ${e.text}` : ` (${e.kind})`}
-              {latencyOf(e) !== undefined && <span className="ml-2 text-xs text-slate-400">{latencyOf(e)} ms</span>}
+              {e.kind === "latency" ? (
+                <span className="ml-2 text-xs text-slate-500">{latencyText(e)}</span>
+              ) : e.text ? (
+                `: ${e.text}`
+              ) : (
+                ` (${e.kind})`
+              )}
             </span>
           </li>
         ))}
