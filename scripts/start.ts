@@ -31,6 +31,16 @@ const dataDir = resolve(env.DSAI_DATA_DIR ?? join(repoRoot, ".data"));
 const stateDir = resolve(env.DSAI_STATE_DIR ?? join(repoRoot, "terraform-state"));
 /** The /24s of the network the cores and the shared Asterisk share, and of Traefik's (outside Docker's address pool). */
 const asteriskSubnet = env.DSAI_ASTERISK_SUBNET ?? "172.30.249";
+/**
+ * A Kubernetes cluster tenants may also run on: its kubeconfig (tofu reaches the cluster with it)
+ * and where its ingress answers by the tenants' host names. Without it, tenants run on Docker.
+ */
+const kubernetes = env.DSAI_KUBECONFIG
+  ? {
+      cluster: { configPath: resolve(env.DSAI_KUBECONFIG) },
+      ...(env.DSAI_KUBERNETES_PROXY_URL && { tenantProxyUrl: env.DSAI_KUBERNETES_PROXY_URL }),
+    }
+  : undefined;
 /** UDP ports the shared Asterisk's RTP uses, published 1:1 on 127.0.0.1 (one call: an even port and the odd one after). */
 const rtpPorts = parsePortRange(env.DSAI_RTP_PORTS ?? "10000-10019");
 const traefikSubnet = `${env.DSAI_TRAEFIK_SUBNET ?? "172.30.246"}.0/24`;
@@ -214,6 +224,8 @@ async function startPlatform(
         LICENSE_ADMIN_TOKEN: licenseAdminToken,
         DSAI_RECORDINGS_DIR: recordings.dir,
         DSAI_PROVIDERS_IMAGE: images.providers,
+        DSAI_TARGETS: kubernetes ? "docker,kubernetes" : "docker",
+        ...(kubernetes?.tenantProxyUrl && { DSAI_KUBERNETES_PROXY_URL: kubernetes.tenantProxyUrl }),
         NEXT_TELEMETRY_DISABLED: "1",
       },
       note: `console on http://localhost:${ports.console}`,
@@ -235,6 +247,7 @@ async function startPlatform(
           tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
           proxySourceRange: traefikSubnet,
           recordingsDir: recordings.dir,
+          ...(kubernetes && { kubernetes }),
           edgeAliases: { [platform.traefikContainer]: [`license.${baseDomain}`] },
           license: {
             adminUrl: `http://127.0.0.1:${ports.license}`,

@@ -17,6 +17,8 @@ const ZEnvSchema = z.object({
   DSAI_SECRET_KEY: z.base64().refine((k) => Buffer.from(k, "base64").length === 32, "32 bytes, base64"),
   /** Where tenant cores answer, by their host name <slug>.<domain> (the local platform's Traefik). */
   DSAI_TENANT_PROXY_URL: z.url(),
+  /** Where cores of tenants on Kubernetes answer by host name (the cluster's ingress). */
+  DSAI_KUBERNETES_PROXY_URL: z.url().optional(),
   /** The License Service's admin API: credits on the usage page, licenses on the admin pages. */
   LICENSE_URL: z.url().optional(),
   LICENSE_ADMIN_TOKEN: z.string().min(16).optional(),
@@ -41,7 +43,7 @@ type TServices = {
   db: PrismaClient;
   queue: TRunQueue;
   baseDomain: string;
-  cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
+  cores: { endpoint: TCoreEndpoint; secretKey: Buffer; kubernetesEndpoint?: TCoreEndpoint };
   license?: TLicenseAdmin;
   recordings?: TRecordingStore;
   providersImage?: string;
@@ -59,7 +61,11 @@ export function services(): Promise<TServices> {
       db,
       queue,
       baseDomain: env.DSAI_BASE_DOMAIN,
-      cores: { endpoint: viaProxy(env.DSAI_TENANT_PROXY_URL), secretKey: Buffer.from(env.DSAI_SECRET_KEY, "base64") },
+      cores: {
+        endpoint: viaProxy(env.DSAI_TENANT_PROXY_URL),
+        secretKey: Buffer.from(env.DSAI_SECRET_KEY, "base64"),
+        ...(env.DSAI_KUBERNETES_PROXY_URL && { kubernetesEndpoint: viaProxy(env.DSAI_KUBERNETES_PROXY_URL) }),
+      },
       ...(env.LICENSE_URL &&
         env.LICENSE_ADMIN_TOKEN && { license: createLicenseAdmin({ url: env.LICENSE_URL, adminToken: env.LICENSE_ADMIN_TOKEN }) }),
       targets: env.DSAI_TARGETS,

@@ -23,7 +23,7 @@ export type TContext = {
   /** The platform's base domain: tenants are served at <slug>.<domain>. */
   baseDomain: string;
   /** How tenant cores are reached, and the key that opens their sealed platform secrets. */
-  cores: { endpoint: TCoreEndpoint; secretKey: Buffer };
+  cores: { endpoint: TCoreEndpoint; secretKey: Buffer; kubernetesEndpoint?: TCoreEndpoint };
   /** The License Service's admin API (credits, licenses), when the console is given one. */
   license?: TLicenseAdmin;
   /** The platform's providers image (offline ASR, scripted LLM, TTS), offered to tenants as profiles. */

@@ -18,8 +18,7 @@ const ZData = z.object({ data: z.record(z.string(), z.unknown()) });
 const ZKey = z.object({ id: z.string().min(1).max(200) });
 
 type TCtx = Parameters<Parameters<typeof write.mutation>[0]>[0]["ctx"];
-const core = (ctx: TCtx): TTenantCore =>
-  coreOf(ctx.tenant, { endpoint: ctx.cores.endpoint, baseDomain: ctx.baseDomain, secretKey: ctx.cores.secretKey });
+const core = (ctx: TCtx): TTenantCore => coreOf(ctx.tenant, { ...ctx.cores, baseDomain: ctx.baseDomain });
 
 /** A change through the core, recorded in the platform's audit log with what it named. */
 async function change<T>(ctx: TCtx, action: string, detail: object, call: (c: TTenantCore) => Promise<T>): Promise<T> {
