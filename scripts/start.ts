@@ -41,8 +41,6 @@ const kubernetes = env.DSAI_KUBECONFIG
       ...(env.DSAI_KUBERNETES_PROXY_URL && { tenantProxyUrl: env.DSAI_KUBERNETES_PROXY_URL }),
     }
   : undefined;
-/** UDP ports the shared Asterisk's RTP uses, published 1:1 on 127.0.0.1 (one call: an even port and the odd one after). */
-const rtpPorts = parsePortRange(env.DSAI_RTP_PORTS ?? "10000-10019");
 const traefikSubnet = `${env.DSAI_TRAEFIK_SUBNET ?? "172.30.246"}.0/24`;
 
 /** A random secret for local runs, generated once under .data/ (git-ignored, mode 0600). */
@@ -167,6 +165,8 @@ async function startPlatform(
   const toolchain = loadToolchain();
   const ari = { user: "dsai", password: localSecret("ari-password") };
   const recordings = recordingsFolder();
+  /** UDP ports the shared Asterisk's RTP uses, published 1:1 on 127.0.0.1 (one call: an even port and the odd one after). */
+  const rtpPorts = parsePortRange(env.DSAI_RTP_PORTS ?? "10000-10019");
   const platform = await applyLocalPlatform({
     workDir: join(stateDir, ".platform"),
     toolchain,
