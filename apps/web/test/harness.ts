@@ -45,6 +45,19 @@ export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint; pro
         providersImage: o.providersImage ?? "dsai/providers:test",
         targets: o.targets ?? ["docker"],
       }),
+    /** Waits until the tenant reaches `status`; a failed tenant (or the deadline) ends it with its runs' errors. */
+    async waitForTenant(slug: string, status: string, timeoutMs = 240_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const tenant = await db.tenant.findUniqueOrThrow({ where: { slug } });
+        if (tenant.status === status) return tenant;
+        if (tenant.status === "failed" || Date.now() > deadline) {
+          const runs = await db.provisioningRun.findMany({ where: { tenantId: tenant.id } });
+          throw new Error(`tenant ${slug} is ${tenant.status}, waited for ${status}: ${runs.map((r) => r.error).join("; ")}`);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
     async close() {
       await queue.stop();
       await db.$disconnect();

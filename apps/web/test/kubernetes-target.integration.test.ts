@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { TLicenseServer } from "@dsai/license";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { startKubeApi, type TKubeApi } from "../../../packages/stacks/testing/kube-api.ts";
+import { kubeApiBins, startKubeApi, type TKubeApi, type TKubeApiBins } from "../../../packages/stacks/testing/kube-api.ts";
 import { workQueue } from "../src/server/jobs/queue.ts";
 import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { createTenant } from "../src/server/tenants/lifecycle.ts";
@@ -20,20 +20,14 @@ import { createRunExecutor } from "../src/worker/executor.ts";
 import { startConsoleHarness, startTestLicense, type TConsoleHarness } from "./harness.ts";
 
 const toolchain = loadToolchain();
-const bins = {
-  etcd: toolchain.services.etcd,
-  apiserver: toolchain.services["kube-apiserver"],
-  controllerManager: toolchain.services["kube-controller-manager"],
-};
-const available = Boolean(bins.etcd && bins.apiserver && bins.controllerManager);
-if (!available)
-  process.stderr.write("Kubernetes target test skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
+const bins = kubeApiBins(toolchain);
+if (!bins) process.stderr.write("Kubernetes target test skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
 
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const scratch = mkdtempSync(join(tmpdir(), "dsai-k8s-target-"));
 const slug = `kt${randomBytes(2).toString("hex")}`;
 
-describe.skipIf(!available)("tenants on a Kubernetes cluster", () => {
+describe.skipIf(!bins)("tenants on a Kubernetes cluster", () => {
   let h: TConsoleHarness;
   let license: TLicenseServer;
   let api: TKubeApi;
@@ -41,7 +35,7 @@ describe.skipIf(!available)("tenants on a Kubernetes cluster", () => {
   beforeAll(async () => {
     h = await startConsoleHarness({ targets: ["docker", "kubernetes"] });
     license = await startTestLicense(h.adminUrl, ADMIN_TOKEN);
-    api = await startKubeApi(bins as { etcd: string; apiserver: string; controllerManager: string });
+    api = await startKubeApi(bins as TKubeApiBins);
   }, 180_000);
 
   afterAll(async () => {
@@ -51,18 +45,6 @@ describe.skipIf(!available)("tenants on a Kubernetes cluster", () => {
     rmSync(scratch, { recursive: true, force: true });
   }, 120_000);
 
-  const waitFor = async (status: string, timeoutMs = 180_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const tenant = await h.db.tenant.findUniqueOrThrow({ where: { slug } });
-      if (tenant.status === status) return tenant;
-      if (tenant.status === "failed" || Date.now() > deadline) {
-        const runs = await h.db.provisioningRun.findMany({ where: { tenantId: tenant.id } });
-        throw new Error(`tenant ${slug} is ${tenant.status}, waited for ${status}: ${runs.map((r) => r.error).join("; ")}`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
   const replicas = async () => {
     const res = await api.call("GET", `/apis/apps/v1/namespaces/dsai-${slug}/deployments`);
     expect(res.status).toBe(200);
@@ -116,7 +98,7 @@ describe.skipIf(!available)("tenants on a Kubernetes cluster", () => {
     expect(await caller.tenant.targets()).toEqual(["docker", "kubernetes"]);
 
     await caller.tenant.create({ slug, name: "On Kubernetes", target: "kubernetes" });
-    const active = await waitFor("active");
+    const active = await h.waitForTenant(slug, "active");
     expect(active.target).toBe("kubernetes");
     expect((await api.call("GET", `/api/v1/namespaces/dsai-${slug}`)).status).toBe(200);
     expect(await replicas()).toMatchObject({ core: 1 });
@@ -127,15 +109,15 @@ describe.skipIf(!available)("tenants on a Kubernetes cluster", () => {
     expect((createRun?.planSummary as { add?: number } | undefined)?.add).toBeGreaterThan(10);
 
     await caller.tenant.suspend({ tenant: slug });
-    await waitFor("suspended");
+    await h.waitForTenant(slug, "suspended");
     expect(Object.values(await replicas()).every((n) => n === 0)).toBe(true);
 
     await caller.tenant.reactivate({ tenant: slug });
-    await waitFor("active");
+    await h.waitForTenant(slug, "active");
     expect(await replicas()).toMatchObject({ core: 1 });
 
     await caller.tenant.delete({ tenant: slug, confirmSlug: slug });
-    await waitFor("deleted");
+    await h.waitForTenant(slug, "deleted");
     // The namespace controller removes what the namespace held, then the namespace itself.
     const deadline = Date.now() + 60_000;
     while ((await api.call("GET", `/api/v1/namespaces/dsai-${slug}`)).status !== 404 && Date.now() < deadline)

@@ -76,19 +76,6 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     rmSync(scratch, { recursive: true, force: true });
   }, 300_000);
 
-  const waitFor = async (slug: string, status: string, timeoutMs = 240_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const tenant = await h.db.tenant.findUniqueOrThrow({ where: { slug } });
-      if (tenant.status === status) return tenant;
-      if (tenant.status === "failed" || Date.now() > deadline) {
-        const runs = await h.db.provisioningRun.findMany({ where: { tenantId: tenant.id } });
-        throw new Error(`tenant ${slug} is ${tenant.status}, waited for ${status}: ${runs.map((r) => r.error).join("; ")}`);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
-
   it("provisions, suspends, reactivates and deletes a tenant from the queue, recording every run", async () => {
     const executor = createRunExecutor({
       db: h.db,
@@ -104,7 +91,7 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     const slug = slugs.life;
     await caller.tenant.create({ slug, name: "Worker life" });
 
-    const active = await waitFor(slug, "active");
+    const active = await h.waitForTenant(slug, "active");
     expect(
       docker(["ps", "--filter", `label=dsai.tenant=${slug}`, "--format", "{{.Names}}"])
         .split("\n")
@@ -130,7 +117,7 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     expect(later.events[0]?.seq).toBe(4);
 
     await caller.tenant.suspend({ tenant: slug });
-    await waitFor(slug, "suspended");
+    await h.waitForTenant(slug, "suspended");
     expect(docker(["ps", "--filter", `label=dsai.tenant=${slug}`, "--quiet"])).toBe("");
     expect((await license.admin.showLicense(active.id)).status).toBe("suspended");
 
@@ -146,11 +133,11 @@ describe.skipIf(!ready)("the provisioning worker", () => {
     expect(docker(["ps", "--filter", `label=dsai.tenant=${slug}`, "--quiet"])).toBe("");
 
     await caller.tenant.reactivate({ tenant: slug });
-    await waitFor(slug, "active");
+    await h.waitForTenant(slug, "active");
     expect((await license.admin.showLicense(active.id)).status).toBe("active");
 
     await caller.tenant.delete({ tenant: slug, confirmSlug: slug });
-    const deleted = await waitFor(slug, "deleted");
+    const deleted = await h.waitForTenant(slug, "deleted");
     expect(leftovers(slug)).toEqual([]);
     expect((await license.admin.showLicense(active.id)).status).toBe("closed");
     expect(deleted.secretsSealed).toBeNull();

@@ -85,6 +85,7 @@ ${sdp}
     <action>
       <ereg regexp="c=IN IP4 ([0-9.]+)" search_in="body" check_it="true" assign_to="c_line,media_ip"/>
       <ereg regexp="m=audio ([0-9]+)" search_in="body" check_it="true" assign_to="m_line,media_port"/>
+      <!-- SIPp refuses a variable assigned and never read: the log line names the whole matches too. -->
       <log message="far-media [$media_ip] [$media_port] (from [$c_line] and [$m_line])"/>
     </action>
   </recv>

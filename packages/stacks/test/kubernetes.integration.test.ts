@@ -13,20 +13,14 @@ import { synthStack } from "../src/synth.ts";
 import { KubernetesTenantStack } from "../src/tenant/kubernetes/tenant-stack.ts";
 import { createTofu } from "../src/tofu.ts";
 import { loadToolchain } from "../src/toolchain.ts";
-import { startKubeApi, type TKubeApi } from "../testing/kube-api.ts";
+import { kubeApiBins, startKubeApi, type TKubeApi, type TKubeApiBins } from "../testing/kube-api.ts";
 import { PROFILES, sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
 
 const toolchain = loadToolchain();
-const bins = {
-  etcd: toolchain.services.etcd,
-  apiserver: toolchain.services["kube-apiserver"],
-  controllerManager: toolchain.services["kube-controller-manager"],
-};
-const available = Boolean(bins.etcd && bins.apiserver && bins.controllerManager);
-if (!available)
-  process.stderr.write("Kubernetes API tests skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
+const bins = kubeApiBins(toolchain);
+if (!bins) process.stderr.write("Kubernetes API tests skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
 
-describe.skipIf(!available)("the Kubernetes tenant stack on a real API server", () => {
+describe.skipIf(!bins)("the Kubernetes tenant stack on a real API server", () => {
   let api: TKubeApi;
   const workDir = mkdtempSync(join(tmpdir(), "dsai-k8s-stack-"));
   const tofu = createTofu({ workDir, toolchain, timeoutMs: 5 * 60_000 });
@@ -54,7 +48,7 @@ describe.skipIf(!available)("the Kubernetes tenant stack on a real API server", 
   const names = (list: { items?: { metadata: { name: string } }[] }) => (list.items ?? []).map((i) => i.metadata.name).sort();
 
   beforeAll(async () => {
-    api = await startKubeApi(bins as { etcd: string; apiserver: string; controllerManager: string });
+    api = await startKubeApi(bins as TKubeApiBins);
   }, 120_000);
 
   afterAll(async () => {

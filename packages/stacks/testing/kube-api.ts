@@ -11,6 +11,7 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "@dsai/postgres";
+import type { TToolchainResolved } from "../src/toolchain.ts";
 
 export type TKubeApi = {
   host: string;
@@ -20,7 +21,15 @@ export type TKubeApi = {
   stop(): Promise<void>;
 };
 
-export async function startKubeApi(bins: { etcd: string; apiserver: string; controllerManager: string }): Promise<TKubeApi> {
+export type TKubeApiBins = { etcd: string; apiserver: string; controllerManager: string };
+
+/** The binaries set-up built for a test Kubernetes API, or undefined when it has not (the caller says why it skips). */
+export function kubeApiBins(toolchain: TToolchainResolved): TKubeApiBins | undefined {
+  const { etcd, "kube-apiserver": apiserver, "kube-controller-manager": controllerManager } = toolchain.services;
+  return etcd && apiserver && controllerManager ? { etcd, apiserver, controllerManager } : undefined;
+}
+
+export async function startKubeApi(bins: TKubeApiBins): Promise<TKubeApi> {
   const dir = mkdtempSync(join(tmpdir(), "dsai-kube-"));
   const [etcdPort, peerPort, metricsPort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const token = randomBytes(24).toString("hex");

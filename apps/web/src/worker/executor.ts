@@ -112,13 +112,7 @@ export function createRunExecutor(d: TExecutorDeps) {
   async function planForApproval(run: ProvisioningRun, tenant: Tenant, onEvent: (e: TProvisionEvent) => void): Promise<void> {
     const { provisioner, cores } = targetOf(tenant);
     if (!cores) throw new Error(`This worker cannot reach tenant cores on ${tenant.target} (no tenantProxyUrl in its configuration).`);
-    // The endpoint of the tenant's own target, whichever it is.
-    const core = coreOf(tenant, {
-      endpoint: cores.endpoint,
-      kubernetesEndpoint: cores.endpoint,
-      baseDomain: d.config.baseDomain,
-      secretKey: d.config.key,
-    });
+    const core = coreOf(tenant, { ...cores, baseDomain: d.config.baseDomain, secretKey: d.config.key });
     const answer = await viaCore(() => core.tenant.desiredState.query());
     for (const r of answer.rejected)
       onEvent({

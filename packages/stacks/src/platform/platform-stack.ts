@@ -29,7 +29,7 @@ function hostRoutesConfig(routes: { name: string; host: string; port: number }[]
 }
 
 /** Asterisk's folder of DSAI recordings (MixMonitor writes dsai/<slug>/<call id>.wav under monitor/). */
-export const RECORDINGS_IN_CONTAINER = "/var/spool/asterisk/monitor/dsai";
+const RECORDINGS_IN_CONTAINER = "/var/spool/asterisk/monitor/dsai";
 
 export class PlatformStack extends TerraformStack {
   constructor(scope: App, id: string, input: unknown) {

@@ -35,18 +35,19 @@ export function tenantCoreClient(endpoint: { url: string; host?: string }, platf
 }
 
 /** The core of a tenant that runs, or a conflict saying why it cannot be reached now. */
-export function coreOf(
-  tenant: Tenant,
-  o: { endpoint: TCoreEndpoint; kubernetesEndpoint?: TCoreEndpoint; baseDomain: string; secretKey: Buffer },
-): TTenantCore {
+export function coreOf(tenant: Tenant, o: { endpoint: TCoreEndpoint; baseDomain: string; secretKey: Buffer }): TTenantCore {
   if (tenant.status !== "active" || !tenant.secretsSealed)
     throw new ConflictError(`The tenant is ${tenant.status}: its configuration can be read and changed while it is active.`);
-  // A tenant on Kubernetes answers at the cluster's ingress, one on Docker at the platform's Traefik.
-  const endpoint = tenant.target === "kubernetes" ? o.kubernetesEndpoint : o.endpoint;
-  if (!endpoint)
-    throw new UpstreamError("The tenant's core", "this console has no address for cores on Kubernetes (DSAI_KUBERNETES_PROXY_URL)");
   const secrets = openJson<{ platformSecret: string }>(o.secretKey, tenant.secretsSealed);
-  return tenantCoreClient(endpoint(tenant.slug, o.baseDomain), secrets.platformSecret);
+  return tenantCoreClient(o.endpoint(tenant.slug, o.baseDomain), secrets.platformSecret);
+}
+
+/** Where the console reaches a tenant's core: the cluster's ingress for one on Kubernetes, the platform's Traefik otherwise. */
+export function coreEndpointOf(tenant: Tenant, cores: { endpoint: TCoreEndpoint; kubernetesEndpoint?: TCoreEndpoint }): TCoreEndpoint {
+  if (tenant.target !== "kubernetes") return cores.endpoint;
+  if (!cores.kubernetesEndpoint)
+    throw new UpstreamError("The tenant's core", "this console has no address for cores on Kubernetes (DSAI_KUBERNETES_PROXY_URL)");
+  return cores.kubernetesEndpoint;
 }
 
 /** Calls the core; its refusals keep their code (and field issues), its silence becomes UpstreamError. */

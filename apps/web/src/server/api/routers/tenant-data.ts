@@ -5,7 +5,7 @@
 import type { TTenantApiRouter } from "@dsai/core";
 import { type inferRouterInputs, TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { coreOf, type TTenantCore, viaCore } from "../../tenant-core/client.ts";
+import { coreEndpointOf, coreOf, type TTenantCore, viaCore } from "../../tenant-core/client.ts";
 import { offlineProviderProfiles } from "../../tenants/offline-providers.ts";
 import { router, tenantProcedure } from "../trpc.ts";
 import { licenseOf } from "./admin.ts";
@@ -18,7 +18,8 @@ const ZData = z.object({ data: z.record(z.string(), z.unknown()) });
 const ZKey = z.object({ id: z.string().min(1).max(200) });
 
 type TCtx = Parameters<Parameters<typeof write.mutation>[0]>[0]["ctx"];
-const core = (ctx: TCtx): TTenantCore => coreOf(ctx.tenant, { ...ctx.cores, baseDomain: ctx.baseDomain });
+const core = (ctx: TCtx): TTenantCore =>
+  coreOf(ctx.tenant, { endpoint: coreEndpointOf(ctx.tenant, ctx.cores), baseDomain: ctx.baseDomain, secretKey: ctx.cores.secretKey });
 
 /** A change through the core, recorded in the platform's audit log with what it named. */
 async function change<T>(ctx: TCtx, action: string, detail: object, call: (c: TTenantCore) => Promise<T>): Promise<T> {
