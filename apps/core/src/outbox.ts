@@ -2,20 +2,25 @@
 // retry after a timeout or a crash is counted once) and the tenant's signed webhooks. Runs beside
 // the audio path, never in it: woken when rows are written (NOTIFY, or a kick in-process) and by
 // a periodic sweep; failures back off exponentially.
+//
+// Usage and webhooks are two lanes that never wait for each other: a slow webhook endpoint cannot
+// delay billing. Each pass claims a batch (one statement, committed), delivers it with no
+// transaction or lock open, and records each outcome on its own.
 
-import { lookup } from "node:dns/promises";
 import { openSecret, SecretBoxError, signWebhook, ZUsageUpdateSchema } from "@dsai/contracts";
 import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
 import pg from "pg";
 import { z } from "zod";
 import type { TMetrics } from "./metrics.ts";
-import { OUTBOX_CHANNEL, type TOutboxRow, type TStore } from "./store.ts";
-import { isInternalAddress, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
+import { OUTBOX_CHANNEL, type TOutboxResult, type TOutboxRow, type TStore } from "./store.ts";
+import { postWebhook, systemResolve, type TResolve, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
 
 const MAX_BACKOFF_MS = 300_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;
 const ZWebhookRowSchema = z.object({ endpointId: z.string().uuid(), body: z.record(z.string(), z.unknown()) });
 const BATCH = 20;
+/** A claimed row is due again after this long if its outcome was never recorded (the process died). */
+const CLAIM_LEASE_MS = 30_000;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** Math.min(attempts, 20));
@@ -27,6 +32,8 @@ export function createOutboxWorker(o: {
   secretKey: Buffer | undefined;
   /** Deliver webhooks to loopback and private addresses too (development and tests only). */
   allowInternalWebhooks: boolean;
+  /** How webhook host names are resolved (the system's resolver unless a test gives one). */
+  resolve?: TResolve;
   databaseUrl: string;
   metrics: TMetrics;
   license: { client: TLicenseClient; licenseId: string };
@@ -34,9 +41,6 @@ export function createOutboxWorker(o: {
   log(message: string): void;
 }) {
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
   let listener: pg.Client | undefined;
 
   async function deliverWebhook(payload: unknown): Promise<void> {
@@ -44,32 +48,25 @@ export function createOutboxWorker(o: {
     const endpoint = await o.store.findWebhookEndpoint(endpointId);
     if (!endpoint?.enabled) return; // deleted or disabled since: nothing to deliver
     if (!o.secretKey) throw new Error("CORE_SECRET_KEY is not set: webhooks cannot be signed");
-    if (!o.allowInternalWebhooks) {
-      // Checked at delivery, on what the name resolves to now (a name can be re-pointed).
-      const host = new URL(endpoint.url).hostname.replace(/^\[|\]$/g, "");
-      const addresses = await lookup(host, { all: true }).catch(() => []);
-      if (addresses.length === 0) throw new Error(`cannot resolve ${host}`);
-      const internal = addresses.find((a) => isInternalAddress(a.address));
-      if (internal) throw new Error(`refused: ${host} resolves to an internal address (${internal.address})`);
-    }
     const text = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
-    const res = await fetch(endpoint.url, {
-      method: "POST",
+    const status = await postWebhook({
+      url: endpoint.url,
       headers: {
         "content-type": "application/json",
         "x-dsai-timestamp": String(timestamp),
         "x-dsai-signature": signWebhook(openSecret(o.secretKey, endpoint.secretCiphertext), timestamp, text),
       },
       body: text,
-      redirect: "manual",
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      // Checked at delivery, on what the name resolves to now (a name can be re-pointed).
+      allowInternal: o.allowInternalWebhooks,
+      resolve: o.resolve ?? systemResolve,
     });
-    await res.body?.cancel();
-    if (res.status < 200 || res.status >= 300) throw new Error(`the endpoint answered HTTP ${res.status}`);
+    if (status < 200 || status >= 300) throw new Error(`the endpoint answered HTTP ${status}`);
   }
 
-  async function deliver(row: TOutboxRow) {
+  async function deliver(row: TOutboxRow): Promise<TOutboxResult> {
     try {
       if (row.kind === "usage") {
         const usage = ZUsageUpdateSchema.parse(row.payload);
@@ -78,7 +75,7 @@ export function createOutboxWorker(o: {
         await deliverWebhook(row.payload);
       }
       o.metrics.outboxDelivered.inc({ kind: row.kind });
-      return { ok: true as const };
+      return { ok: true };
     } catch (err) {
       o.metrics.outboxFailures.inc({ kind: row.kind });
       const message =
@@ -90,34 +87,63 @@ export function createOutboxWorker(o: {
       if (row.attempts === 0 || row.attempts % 10 === 0) o.log(`outbox ${row.dedupeKey}: ${message}`);
       // Usage is retried for ever (it is money); a webhook is given up after a while.
       const giveUp = row.kind === "webhook" && row.attempts + 1 >= WEBHOOK_MAX_ATTEMPTS;
-      return { ok: false as const, error: message, retryInMs: backoffMs(row.attempts), giveUp };
+      return { ok: false, error: message, retryInMs: backoffMs(row.attempts), giveUp };
     }
   }
 
-  async function drain(): Promise<void> {
-    for (;;) {
-      const { claimed } = await o.store.deliverDue(BATCH, deliver);
-      if (claimed < BATCH || stopped) return;
+  /**
+   * One kind's deliveries: a pass at a time, another right after when kicked meanwhile. Usage
+   * goes one row after another (the License Service is one peer); a batch of webhooks goes out
+   * at once, each bounded by its timeout, so one slow endpoint does not hold the others.
+   */
+  function lane(kind: TOutboxRow["kind"]) {
+    let running: Promise<void> | undefined;
+    let again = false;
+    let stopped = false;
+    const deliverAndRecord = async (row: TOutboxRow) => o.store.recordOutbox(row.id, await deliver(row));
+    async function drain(): Promise<void> {
+      for (;;) {
+        const rows = await o.store.claimOutbox(kind, BATCH, CLAIM_LEASE_MS);
+        if (kind === "usage") for (const row of rows) await deliverAndRecord(row);
+        else await Promise.all(rows.map(deliverAndRecord));
+        if (rows.length < BATCH || stopped) return;
+      }
     }
+    function kick(): void {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = drain()
+        .catch((err: Error) => o.log(`outbox ${kind} pass failed: ${err.message}`))
+        .finally(() => {
+          running = undefined;
+          if (again) {
+            again = false;
+            kick();
+          }
+        });
+    }
+    return {
+      kick,
+      async stop() {
+        stopped = true;
+        await running;
+      },
+      async flush() {
+        while (running) await running;
+        kick();
+        await running;
+      },
+    };
   }
+  const lanes = [lane("usage"), lane("webhook")];
 
-  /** Runs a delivery pass now (or right after the current one). */
-  function kick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((err: Error) => o.log(`outbox pass failed: ${err.message}`))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-  }
+  /** Runs a delivery pass of each lane now (or right after its current one). */
+  const kick = () => {
+    for (const l of lanes) l.kick();
+  };
 
   return {
     kick,
@@ -132,16 +158,13 @@ export function createOutboxWorker(o: {
       kick(); // what a previous process left undelivered
     },
     async stop(): Promise<void> {
-      stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all(lanes.map((l) => l.stop()));
       await listener?.end().catch(() => {});
     },
-    /** Resolves when a pass started now has finished (tests). */
+    /** Resolves when a pass of each lane started now has finished (tests). */
     async flush(): Promise<void> {
-      while (running) await running;
-      kick();
-      await running;
+      await Promise.all(lanes.map((l) => l.flush()));
     },
   };
 }

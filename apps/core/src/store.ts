@@ -16,6 +16,7 @@ export type TAgentRow = {
 };
 
 export type TOutboxRow = { id: string; kind: "usage" | "webhook"; dedupeKey: string; payload: unknown; attempts: number };
+export type TOutboxResult = { ok: true } | { ok: false; error: string; retryInMs: number; giveUp?: boolean };
 
 export type TUsagePayload = { callId: string; seconds: number; startedAt: string; endedAt: string; agentId: string };
 
@@ -137,51 +138,37 @@ export function createStore(options: { url: string; poolSize?: number }) {
       }
     },
 
-    /** Claims up to `limit` due outbox rows (other workers skip them) and runs `deliver` on each. */
-    async deliverDue(
-      limit: number,
-      deliver: (row: TOutboxRow) => Promise<{ ok: true } | { ok: false; error: string; retryInMs: number; giveUp?: boolean }>,
-    ) {
-      const client = await pool.connect();
-      let delivered = 0;
-      let failed = 0;
-      try {
-        await client.query("BEGIN");
-        const { rows } = await client.query<TOutboxRow>(
-          `SELECT id, kind, dedupe_key AS "dedupeKey", payload, attempts FROM outbox
-            WHERE delivered_at IS NULL AND next_attempt_at <= now()
-            ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [limit],
+    /**
+     * Claims up to `limit` due rows of one kind in one statement: their next attempt is pushed a
+     * lease ahead, so no other pass takes them, and nothing stays locked while they are delivered.
+     * A process that dies mid-delivery leaves them due again when the lease ends.
+     */
+    async claimOutbox(kind: TOutboxRow["kind"], limit: number, leaseMs: number): Promise<TOutboxRow[]> {
+      const { rows } = await pool.query<TOutboxRow>(
+        `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $3)
+          WHERE id IN (SELECT id FROM outbox
+                        WHERE delivered_at IS NULL AND next_attempt_at <= now() AND kind = $1::"OutboxKind"
+                        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+          RETURNING id, kind, dedupe_key AS "dedupeKey", payload, attempts`,
+        [kind, limit, leaseMs / 1000],
+      );
+      return rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    },
+
+    /** Records one delivery's outcome: delivered, given up (kept with its error), or retried later. */
+    async recordOutbox(id: string, result: TOutboxResult): Promise<void> {
+      if (result.ok) {
+        await pool.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [id]);
+      } else if (result.giveUp) {
+        await pool.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1", [
+          id,
+          `gave up: ${result.error}`.slice(0, 1_000),
+        ]);
+      } else {
+        await pool.query(
+          "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+          [id, result.error.slice(0, 1_000), result.retryInMs / 1000],
         );
-        for (const row of rows) {
-          const result = await deliver(row);
-          if (result.ok) {
-            delivered++;
-            await client.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", [
-              row.id,
-            ]);
-          } else if (result.giveUp) {
-            failed++;
-            // Dead: kept with its error for inspection, never retried.
-            await client.query("UPDATE outbox SET delivered_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1", [
-              row.id,
-              `gave up: ${result.error}`.slice(0, 1_000),
-            ]);
-          } else {
-            failed++;
-            await client.query(
-              "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-              [row.id, result.error.slice(0, 1_000), result.retryInMs / 1000],
-            );
-          }
-        }
-        await client.query("COMMIT");
-        return { claimed: rows.length, delivered, failed };
-      } catch (err) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw err;
-      } finally {
-        client.release();
       }
     },
 

@@ -1,6 +1,10 @@
 // Webhooks (AVR event names, signed; the contract is in @dsai/contracts): posted to each enabled
 // endpoint subscribed to the type, through the outbox (so they never block audio and survive
 // restarts), never to an internal address.
+import { lookup } from "node:dns/promises";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
 import type { TWebhookEvent } from "@dsai/contracts";
 
 export type TWebhookItem = { type: TWebhookEvent; timestamp: string; payload: Record<string, unknown> };
@@ -32,4 +36,54 @@ export function isInternalAddress(address: string): boolean {
   }
   const v6 = address.toLowerCase();
   return v6 === "::" || v6 === "::1" || v6.startsWith("fc") || v6.startsWith("fd") || v6.startsWith("fe80");
+}
+
+/** Resolves a host name to its addresses (the system resolver; tests give a faithful one of their own). */
+export type TResolve = (host: string) => Promise<{ address: string; family: number }[]>;
+export const systemResolve: TResolve = (host) => lookup(host, { all: true });
+
+/**
+ * POSTs a webhook to the address its host name resolved to when it was checked: the connection
+ * is pinned to that address (TLS still verifies the name), so a name re-pointed between the check
+ * and the connection (DNS rebinding) cannot send the request inside. Redirects are not followed.
+ * Answers the HTTP status.
+ */
+export async function postWebhook(o: {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  allowInternal: boolean;
+  resolve: TResolve;
+}): Promise<number> {
+  const url = new URL(o.url);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const addresses = await o.resolve(host).catch(() => []);
+  const first = addresses[0];
+  if (!first) throw new Error(`cannot resolve ${host}`);
+  if (!o.allowInternal) {
+    const internal = addresses.find((a) => isInternalAddress(a.address));
+    if (internal) throw new Error(`refused: ${host} resolves to an internal address (${internal.address})`);
+  }
+  const pinned: LookupFunction = (_host, options, callback) =>
+    options.all ? callback(null, [first]) : callback(null, first.address, first.family);
+  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        headers: { ...o.headers, "content-length": String(Buffer.byteLength(o.body)) },
+        lookup: pinned,
+        signal: AbortSignal.timeout(o.timeoutMs),
+      },
+      (res) => {
+        res.resume(); // the answer's body is not read: only its status counts
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(o.body);
+  });
 }
