@@ -1,4 +1,7 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { MAX_ASR_BACKLOG_BYTES, openAsrStream } from "../src/pipeline/provider-clients.ts";
 import { SentenceSplitter } from "../src/pipeline/sentence-splitter.ts";
 import { DEFAULT_VAD, VoiceActivity } from "../src/pipeline/vad.ts";
 
@@ -59,5 +62,34 @@ describe("resampling to 8 kHz", () => {
     const rms = (b: Buffer) =>
       Math.sqrt(Array.from({ length: b.length / 2 }, (_, i) => b.readInt16LE(i * 2) ** 2).reduce((a, x) => a + x, 0) / (b.length / 2));
     expect(rms(down) / rms(tone)).toBeGreaterThan(0.9);
+  });
+});
+
+describe("the ASR upload", () => {
+  it("fails the stream, without buffering more, when the ASR stops reading the caller's audio", async () => {
+    // A faithful ASR peer that answers the headers and then never reads the request body.
+    const server = createServer((req, res) => {
+      req.pause();
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const errors: string[] = [];
+    const asr = openAsrStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+      uuid: "00000000-0000-4000-8000-000000000000",
+      timeouts: { responseMs: 2_000, idleMs: 2_000 },
+      onTranscript: () => {},
+      onError: (err) => errors.push(err.message),
+    });
+    const frame = Buffer.alloc(320);
+    // Far more than the socket buffers take: 20 MiB, a frame at a time, yielding now and then.
+    for (let i = 0; i < 65_536 && errors.length === 0; i++) {
+      asr.write(frame);
+      if (i % 256 === 0) await new Promise((r) => setImmediate(r));
+    }
+    asr.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    expect(errors).toEqual([`asr: stopped reading the caller's audio (over ${MAX_ASR_BACKLOG_BYTES / 1024} KiB unread)`]);
   });
 });

@@ -127,10 +127,17 @@ export async function* speechStream(
 }
 
 export type TAsrStream = {
-  /** Caller audio, as it arrives (never blocks: the socket buffers). */
+  /** Caller audio, as it arrives (never blocks: the socket buffers, up to MAX_ASR_BACKLOG_BYTES). */
   write(pcm: Buffer): void;
   close(): void;
 };
+
+/**
+ * Caller audio an ASR may leave unread before it counts as stalled: 64 KiB is 4 s of 8 kHz PCM16
+ * beyond what the kernel's socket buffers hold. Audio is real time: it cannot wait for `drain`,
+ * and a stalled ASR must not grow the core's memory — the stream fails and is reopened.
+ */
+export const MAX_ASR_BACKLOG_BYTES = 64 * 1024;
 
 /**
  * ASR: one long-lived request per call. Caller audio goes up as a chunked body; each text chunk
@@ -174,7 +181,14 @@ export function openAsrStream(
   );
   return {
     write(pcm) {
-      if (!closed && !req.destroyed) req.write(pcm);
+      if (closed || req.destroyed) return;
+      if (req.writableLength + pcm.length > MAX_ASR_BACKLOG_BYTES) {
+        closed = true;
+        req.destroy();
+        options.onError(new ProviderError("asr", `stopped reading the caller's audio (over ${MAX_ASR_BACKLOG_BYTES / 1024} KiB unread)`));
+        return;
+      }
+      req.write(pcm);
     },
     close() {
       if (closed) return;
