@@ -110,16 +110,24 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     });
   }
 
-  /** Synthesizes `text` into the outbound queue; resolves when the audio is queued. */
-  async function say(text: string, t: TTurn | undefined, onFirstAudio?: () => void): Promise<void> {
+  /**
+   * A new reply: it replaces one still being prepared, and the caller speaking over it (barge-in)
+   * or the call ending cancels it — its LLM and TTS requests included. The greeting and the
+   * apology are replies too.
+   */
+  function newTurn(speechEndedAt: number | undefined): TTurn {
+    turn?.abort.abort();
+    const t: TTurn = { id: ++turns, abort: new AbortController(), speechEndedAt };
+    turn = t;
+    return t;
+  }
+
+  /** Synthesizes `text` into the outbound queue; resolves when the audio is queued (or the turn is cancelled). */
+  async function say(text: string, t: TTurn, onFirstAudio?: () => void): Promise<void> {
     const started = performance.now();
     let first = true;
-    for await (const pcm of speechStream(o.agent.providers.tts, text, {
-      uuid: o.uuid,
-      timeouts: o.timeouts,
-      ...(t ? { signal: t.abort.signal } : {}),
-    })) {
-      if (ended || t?.abort.signal.aborted) return;
+    for await (const pcm of speechStream(o.agent.providers.tts, text, { uuid: o.uuid, timeouts: o.timeouts, signal: t.abort.signal })) {
+      if (ended || t.abort.signal.aborted) return;
       if (first) {
         first = false;
         o.metrics.providerLatency.observe({ provider: "tts" }, performance.now() - started);
@@ -132,9 +140,7 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
   /** One reply: the LLM's stream, cut into sentences, each spoken as soon as it is complete. */
   async function respond(message: string, speechEndedAt: number | undefined): Promise<void> {
     if (ended) return;
-    turn?.abort.abort(); // a newer utterance replaces a reply still being prepared
-    const t: TTurn = { id: ++turns, abort: new AbortController(), speechEndedAt };
-    turn = t;
+    const t = newTurn(speechEndedAt);
     const timeout = setTimeout(() => t.abort.abort(new ProviderError("llm", `reply took over ${o.turnTimeoutMs} ms`)), o.turnTimeoutMs);
     const latency: Record<string, number> = {};
     const since = (from: number | undefined) => (from === undefined ? undefined : Math.round(performance.now() - from));
@@ -187,8 +193,10 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       if (t.abort.signal.aborted && !(t.abort.signal.reason instanceof ProviderError)) return; // barge-in or hang-up
       const cause = t.abort.signal.reason instanceof ProviderError ? t.abort.signal.reason : err;
       fail(cause instanceof ProviderError ? cause.provider : "llm", cause);
-      if (!(cause instanceof ProviderError && cause.provider === "tts")) {
-        await say(o.apology ?? APOLOGY, undefined).catch((e: unknown) => fail("tts", e));
+      if (!(cause instanceof ProviderError && cause.provider === "tts") && !ended) {
+        const apology = newTurn(undefined);
+        await say(o.apology ?? APOLOGY, apology).catch((e: unknown) => apology.abort.signal.aborted || fail("tts", e));
+        if (turn === apology) turn = undefined;
       }
     } finally {
       clearTimeout(timeout);
@@ -235,7 +243,12 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       if (o.agent.greeting) {
         o.recordEvent({ kind: "transcript", role: "agent", text: o.agent.greeting });
         history.push({ role: "assistant", content: o.agent.greeting });
-        say(o.agent.greeting, undefined).catch((err: unknown) => fail("tts", err));
+        const greeting = newTurn(undefined);
+        say(o.agent.greeting, greeting)
+          .catch((err: unknown) => greeting.abort.signal.aborted || fail("tts", err))
+          .finally(() => {
+            if (turn === greeting) turn = undefined;
+          });
       }
     },
     onEnd(cause: THangupCause, detail?: string) {
