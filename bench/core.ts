@@ -4,8 +4,13 @@
 //   added latency = (first audible agent frame - end of caller speech) - (ASR + LLM + TTS stubs)
 //   jitter        = how far each interval between a call's frames is from 20 ms (the core's /metrics)
 //   lateness      = how late each frame left after its due time on the pacer's grid
-//   CPU           = the core process's user+system time per second of call
+//   CPU           = the core process's user+system time per second of call (and each apart)
+//   RSS per call  = (the core's resident memory during N calls - before the first) / N
 //   late frames   = frames the core sent over 10 ms after their due time (its /metrics), per N
+// On a machine of two or more CPUs the core runs alone on CPU 1 and everything else — this load
+// generator, the stubs, the License Service and Postgres — on CPU 0 (taskset), so the figures are
+// the core's, not the machine's.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -30,11 +35,25 @@ const SWEEP_DOWN = [150, 100, 50, 25];
 const SWEEP_WINDOW_MS = 10_000;
 const TOKEN = randomBytes(24).toString("hex");
 
-/** user+system CPU time of a process, in ms (Linux /proc). */
-function cpuMs(pid: number): number {
+/** CPU time of a process in ms, user and system apart (Linux /proc; clock ticks of 100 Hz). */
+function cpuTimes(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
+const cpuMs = (pid: number) => {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+};
+
+/** Resident memory of a process, in MiB (Linux /proc). */
+function rssMiB(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kb) / 1024;
+}
+
+/** The core alone on CPU 1, the rest on CPU 0 — when there are two CPUs to split. */
+const PINNED = cpus().length >= 2;
+const CORE_CPUS = PINNED ? "1" : undefined;
 
 /** Time (ms) the main thread of a process spent runnable but waiting for a CPU (Linux schedstat). */
 function runQueueWaitMs(pid: number): number {
@@ -215,6 +234,8 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
 }
 
 async function main(): Promise<void> {
+  // Every thread of this process (and what it starts from now on: Postgres, the stubs) on CPU 0.
+  if (PINNED) execFileSync("taskset", ["-a", "-c", "-p", "0", String(process.pid)], { stdio: "ignore" });
   const pgServer = await startTestServer();
   const licenseDb = await createTestDatabase(pgServer.adminUrl, "license");
   await applyMigrations({ url: licenseDb.url, migrationsDir: LICENSE_MIGRATIONS_DIR });
@@ -287,6 +308,9 @@ async function main(): Promise<void> {
         CORE_LICENSE_KEY: key.token,
       },
       /core: HTTP on/,
+      CORE_CPUS,
+      // BENCH_CORE_NODE: another Node.js for the core only (e.g. a newer release), for comparison.
+      process.env.BENCH_CORE_NODE,
     );
     try {
       return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
@@ -303,6 +327,9 @@ async function main(): Promise<void> {
     latencies: number[];
     lateFraction: number;
     cpuMsPerCallSecond: number;
+    userMsPerCallSecond: number;
+    systemMsPerCallSecond: number;
+    rssMiBPerCall: number;
     jitterP99: number;
     jitterUnder2: number;
     latenessP99: number;
@@ -310,35 +337,42 @@ async function main(): Promise<void> {
   async function step(n: number, windowMs: number): Promise<TStep> {
     process.stdout.write(`bench:core ${n} calls: ramping up, then ${windowMs / 1000} s measured ...\n`);
     return withCore(String(n), async (core) => {
-      let before = { cpu: 0, metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
+      const idleRss = rssMiB(core.pid);
+      let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
       const latencies = await runCalls(core, n, windowMs, () => {
         void scrape(core.http).then((metrics) => {
-          before = { cpu: cpuMs(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
+          before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
         });
       });
-      const after = { cpu: cpuMs(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
+      // Memory while the calls still run (the window ends with them in progress).
+      const loadedRss = rssMiB(core.pid);
+      const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
+      const seconds = (after.at - before.at) / 1000;
+      const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
       const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
       const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
       process.stdout.write(
-        `bench:core ${n} calls: core ${(((after.cpu - before.cpu) / (after.at - before.at)) * 100).toFixed(0)}% of a CPU, ` +
+        `bench:core ${n} calls: core ${(((perCallSecond("user") + perCallSecond("system")) * n) / 10).toFixed(0)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
           `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
           `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
       );
       const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
       const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
-      const seconds = (after.at - before.at) / 1000;
       const result = {
         calls: n,
         latencies,
         lateFraction: sent > 0 ? late / sent : 1,
-        cpuMsPerCallSecond: (after.cpu - before.cpu) / (n * seconds),
+        cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
+        userMsPerCallSecond: perCallSecond("user"),
+        systemMsPerCallSecond: perCallSecond("system"),
+        rssMiBPerCall: (loadedRss - idleRss) / n,
         jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
         jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
         latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
       };
       process.stdout.write(
         `bench:core ${n} calls: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second\n`,
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
       );
       return result;
     });
@@ -362,12 +396,19 @@ async function main(): Promise<void> {
       jitterUnder2: mid((x) => x.jitterUnder2),
       latenessP99: mid((x) => x.latenessP99),
       cpuMsPerCallSecond: mid((x) => x.cpuMsPerCallSecond),
+      userMsPerCallSecond: mid((x) => x.userMsPerCallSecond),
+      systemMsPerCallSecond: mid((x) => x.systemMsPerCallSecond),
+      rssMiBPerCall: mid((x) => x.rssMiBPerCall),
       lateFraction: mid((x) => x.lateFraction),
       replies: mid((x) => x.latencies.length),
     };
     process.stdout.write(
       `bench:core ${LATENCY_CALLS} calls, median of ${LATENCY_RUNS} runs: added latency p50 ${at200.addedP50.toFixed(1)} ms p99 ${at200.addedP99.toFixed(1)} ms, jitter p99 <= ${at200.jitterP99} ms, late frames ${(at200.lateFraction * 100).toFixed(2)}%\n`,
     );
+    // The fixed cost of a call shows at few calls.
+    const at10: TStep[] = [];
+    for (let r = 0; r < LATENCY_RUNS; r++) at10.push(await step(10, LATENCY_WINDOW_MS));
+    const cpuAt10 = median(at10.map((x) => x.cpuMsPerCallSecond));
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
     if (at200.lateFraction < 0.01) {
@@ -396,12 +437,16 @@ async function main(): Promise<void> {
         },
         jitter_within_2ms: { value: round(at200.jitterUnder2 * 100), unit: "% of intervals" },
         lateness_p99_ms: { value: at200.latenessP99, unit: "ms (histogram bucket bound): frame sent - due on the grid" },
-        cpu_ms_per_call_second: { value: round(at200.cpuMsPerCallSecond), unit: "ms" },
+        cpu_ms_per_call_second: { value: round(at200.cpuMsPerCallSecond), unit: "ms", target: "<= 1.5" },
+        cpu_user_ms_per_call_second: { value: round(at200.userMsPerCallSecond), unit: "ms" },
+        cpu_system_ms_per_call_second: { value: round(at200.systemMsPerCallSecond), unit: "ms" },
+        cpu_ms_per_call_second_at_10: { value: round(cpuAt10), unit: "ms", target: "<= 3" },
+        rss_mib_per_call: { value: Math.round(at200.rssMiBPerCall * 1000) / 1000, unit: "MiB", target: "<= 1" },
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
         late_frames_at_200: { value: round(at200.lateFraction * 100), unit: "%" },
         replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
       },
-      `one core process; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; callers, License Service and Postgres share the same 2 cores; latency and jitter at ${LATENCY_CALLS} calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
+      `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
     );
     process.stdout.write(`bench:core wrote ${file}\n`);
   } finally {

@@ -48,9 +48,19 @@ export function writeResult(name: string, metrics: Record<string, TMetric>, note
 }
 
 /** Runs a TypeScript entry (tsx) as its own process; resolves with the first stdout line matching `ready`. */
-export function spawnUntil(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+export function spawnUntil(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  /** CPUs the process runs on (`taskset -c`, which execs it: the pid is the process's own). */
+  cpus?: string,
+  /** The Node.js binary to run it with (this one's by default). */
+  nodeBin: string = process.execPath,
+): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    const node = [nodeBin, "--import", "tsx", ...args];
+    const [command, ...rest] = cpus ? ["taskset", "-c", cpus, ...node] : node;
+    const child = spawn(command as string, rest, {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
