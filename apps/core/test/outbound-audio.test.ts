@@ -7,15 +7,19 @@ describe("outbound audio queue", () => {
     q.enqueue(Buffer.alloc(100, 1));
     q.enqueue(Buffer.alloc(500, 2));
     expect(q.queuedMs).toBe(600 / 16);
-    const a = q.nextFrame();
-    expect(a.silent).toBe(false);
-    expect(a.frame.subarray(0, 100).every((b) => b === 1)).toBe(true);
-    expect(a.frame.subarray(100).every((b) => b === 2)).toBe(true);
-    const b = q.nextFrame();
-    expect(b.frame.length).toBe(320);
-    expect(b.frame.subarray(0, 280).every((x) => x === 2)).toBe(true);
-    expect(b.frame.subarray(280).every((x) => x === 0)).toBe(true);
-    expect(q.nextFrame()).toMatchObject({ silent: true });
+    const next = () => {
+      const frame = Buffer.alloc(322, 9);
+      return q.readFrameInto(frame, 2) ? frame.subarray(2) : undefined;
+    };
+    const a = next() as Buffer;
+    expect(a.length).toBe(320);
+    expect(a.subarray(0, 100).every((b) => b === 1)).toBe(true);
+    expect(a.subarray(100).every((b) => b === 2)).toBe(true);
+    const b = next() as Buffer;
+    expect(b.length).toBe(320);
+    expect(b.subarray(0, 280).every((x) => x === 2)).toBe(true);
+    expect(b.subarray(280).every((x) => x === 0)).toBe(true);
+    expect(next()).toBeUndefined();
   });
 
   it("plays silence when idle and drops everything queued on clear (barge-in)", () => {
@@ -23,12 +27,13 @@ describe("outbound audio queue", () => {
     let drained = 0;
     q.onDrained = () => drained++;
     q.enqueue(Buffer.alloc(3200, 5));
-    q.nextFrame();
+    const frame = Buffer.alloc(320);
+    q.readFrameInto(frame, 0);
     q.clear();
     expect(q.idle).toBe(true);
-    expect(q.nextFrame().silent).toBe(true);
+    expect(q.readFrameInto(frame, 0)).toBe(false);
     q.enqueue(Buffer.alloc(320, 5));
-    q.nextFrame();
+    q.readFrameInto(frame, 0);
     expect(drained).toBe(1);
   });
 });

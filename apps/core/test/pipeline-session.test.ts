@@ -1,14 +1,16 @@
 // A pipeline call's replies are cancellable like any reply: the caller speaking over the
 // greeting stops it at once — its TTS request is aborted, so no more of it is queued after the
 // barge-in, however slowly the TTS streams. Providers are faithful HTTP peers on loopback: a TTS
-// that streams the greeting over two seconds, and an ASR that listens and says nothing.
+// that streams the greeting over two seconds, and an ASR that listens and says nothing. An ASR
+// that stops reading the caller's audio costs a reopen of its stream, never the core's memory.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ASR_PATH, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPipelineSession } from "../src/calls/pipeline-session.ts";
+import { createPipelineSession, type TPipelineOptions } from "../src/calls/pipeline-session.ts";
 import type { TCallEventInput } from "../src/calls/types.ts";
 import { createMetrics } from "../src/metrics.ts";
+import { MAX_UNREAD_AUDIO_BYTES } from "../src/pipeline/audio-feed.ts";
 
 const CHUNK = Buffer.alloc(1_600, 0x10); // 100 ms of (quiet) audio
 const CHUNKS = 20;
@@ -79,6 +81,56 @@ describe("a pipeline call's greeting", () => {
     expect(session.outbound.queuedMs).toBe(0);
     expect(tts.aborted).toBe(true);
     expect(tts.chunksSent).toBeLessThan(CHUNKS);
+    session.onEnd("caller_hangup");
+  });
+});
+
+describe("a pipeline call whose ASR stops reading the caller's audio", () => {
+  let providers: Server;
+  let url = "";
+  let asrRequests = 0;
+
+  beforeAll(async () => {
+    providers = createServer((req, res) => {
+      if (req.url !== ASR_PATH) return void res.writeHead(404).end();
+      asrRequests++;
+      req.pause(); // answers the headers, then never reads the caller's audio
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+    });
+    await new Promise<void>((r) => providers.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(providers.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    providers.closeAllConnections();
+    await new Promise((r) => providers.close(r));
+  });
+
+  it("fails the ASR stream once the feed's cap is unread, records why, and reopens the ASR", async () => {
+    const events: TCallEventInput[] = [];
+    const options: TPipelineOptions = {
+      uuid: "00000000-0000-4000-8000-00000000000b",
+      agent: { id: "support", greeting: "", prompt: "", providers: { asr: url, llm: url, tts: url } },
+      metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
+      timeouts: { responseMs: 2_000, idleMs: 60_000 },
+      turnTimeoutMs: 10_000,
+      recordEvent: (e) => events.push(e),
+      log: () => {},
+      onEnded: () => {},
+    };
+    const session = createPipelineSession(options);
+    session.bindHangup(() => {});
+    const quiet = Buffer.alloc(320);
+    // Caller audio far faster than real time (40 MiB): the socket buffers fill, then the feed.
+    for (let i = 0; i < 131_072 && !events.some((e) => e.kind === "error"); i++) {
+      session.onAudio(quiet, 8_000);
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    // The reopen comes after a pause (200 ms for the first).
+    for (let waited = 0; asrRequests < 2 && waited < 2_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const errors = events.filter((e) => e.kind === "error").map((e) => e.text);
+    expect(errors[0]).toBe(`asr: stopped reading the caller's audio (over ${MAX_UNREAD_AUDIO_BYTES / 1024} KiB unread)`);
+    expect(asrRequests).toBe(2);
     session.onEnd("caller_hangup");
   });
 });

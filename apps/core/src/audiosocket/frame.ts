@@ -58,13 +58,11 @@ export function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(hex, "hex");
 }
 
-function decodeFrame(type: number, payload: Buffer): TFrame {
+function decodeControl(type: number, payload: Buffer): Exclude<TFrame, { kind: "audio" }> {
   switch (type) {
     case FrameType.uuid:
       if (payload.length !== 16) throw new FrameError(`UUID frame of ${payload.length} bytes (expected 16)`);
       return { kind: "uuid", uuid: formatUuid(payload) };
-    case FrameType.audio:
-      return { kind: "audio", sampleRate: 8_000, pcm: payload };
     case FrameType.dtmf: {
       const digit = payload.toString("latin1");
       if (!DTMF_DIGITS.test(digit)) throw new FrameError(`invalid DTMF payload ${JSON.stringify(digit)}`);
@@ -74,51 +72,76 @@ function decodeFrame(type: number, payload: Buffer): TFrame {
       return { kind: "hangup" };
     case FrameType.error:
       return { kind: "error", code: payload.length >= 1 ? payload[0] : undefined };
-    default: {
-      const rate = HIGH_RATE_AUDIO.get(type);
-      if (rate !== undefined) return { kind: "audio", sampleRate: rate, pcm: payload };
+    default:
       throw new FrameError(`unknown frame type 0x${type.toString(16).padStart(2, "0")}`);
-    }
   }
 }
 
 /**
- * Incremental decoder for one connection. push() returns every complete frame so far; a
- * partial frame waits for the next chunk. After an error the decoder is unusable (the
- * connection must be closed: its byte stream has no resynchronisation point).
+ * Where decoded frames go. Audio — 50 frames a second per call — goes straight to `audio`, with
+ * no object per frame; the few other frames (one UUID, DTMF, one hang-up) go to `control`.
+ */
+export type TFrameSink = {
+  /**
+   * `pcm` is a view of the bytes read from the socket, not a copy: Node gives each read its own
+   * buffer sized to what was read, so a view kept by the consumer pins at most that read.
+   */
+  audio(pcm: Buffer, sampleRate: number): void;
+  control(frame: Exclude<TFrame, { kind: "audio" }>): void;
+};
+
+/**
+ * Incremental decoder for one connection. A partial frame waits for the next chunk. After an
+ * error the decoder is unusable (the connection must be closed: its byte stream has no
+ * resynchronisation point).
  */
 export class FrameDecoder {
   private pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): TFrame[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const frames: TFrame[] = [];
+  /**
+   * Hands every complete frame of `chunk` to `sink`, in order. A bad frame throws FrameError
+   * after the frames before it were delivered (they were valid and must be handled).
+   */
+  decode(chunk: Buffer, sink: TFrameSink): void {
+    const bytes = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let offset = 0;
     try {
-      offset = this.decodeInto(frames);
+      while (bytes.length - offset >= HEADER_BYTES) {
+        const type = bytes[offset] as number;
+        const length = bytes.readUInt16BE(offset + 1);
+        if (length > MAX_PAYLOAD_BYTES) throw new FrameError(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte cap`);
+        // Reject unknown types from the header alone, before buffering their payload.
+        if (!isKnownType(type)) throw new FrameError(`unknown frame type 0x${type.toString(16).padStart(2, "0")}`);
+        if (bytes.length - offset - HEADER_BYTES < length) break;
+        const start = offset + HEADER_BYTES;
+        offset = start + length;
+        const payload = bytes.subarray(start, offset);
+        if (type === FrameType.audio) sink.audio(payload, 8_000);
+        else {
+          const rate = HIGH_RATE_AUDIO.get(type);
+          if (rate !== undefined) sink.audio(payload, rate);
+          else sink.control(decodeControl(type, payload));
+        }
+      }
+    } finally {
+      // What is left is an incomplete frame: copied, so it does not pin the rest of the read.
+      this.pending = offset === bytes.length ? EMPTY : Buffer.from(bytes.subarray(offset));
+    }
+  }
+
+  /** Every complete frame so far, as objects (for tests and tools; the server uses decode). */
+  push(chunk: Buffer): TFrame[] {
+    const frames: TFrame[] = [];
+    try {
+      this.decode(chunk, {
+        audio: (pcm, sampleRate) => frames.push({ kind: "audio", sampleRate, pcm }),
+        control: (frame) => frames.push(frame),
+      });
     } catch (err) {
       if (err instanceof FrameError) err.framesBefore = frames;
       throw err;
     }
-    this.pending = offset === 0 ? this.pending : this.pending.subarray(offset);
     return frames;
-  }
-
-  private decodeInto(frames: TFrame[]): number {
-    let offset = 0;
-    while (this.pending.length - offset >= HEADER_BYTES) {
-      const type = this.pending.readUInt8(offset);
-      const length = this.pending.readUInt16BE(offset + 1);
-      if (length > MAX_PAYLOAD_BYTES) throw new FrameError(`frame of ${length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte cap`);
-      // Reject unknown types from the header alone, before buffering their payload.
-      if (!isKnownType(type)) throw new FrameError(`unknown frame type 0x${type.toString(16).padStart(2, "0")}`);
-      if (this.pending.length - offset - HEADER_BYTES < length) break;
-      const start = offset + HEADER_BYTES;
-      // Copy: the frame outlives this chunk, and slices would pin the whole read buffer.
-      frames.push(decodeFrame(type, Buffer.from(this.pending.subarray(start, start + length))));
-      offset = start + length;
-    }
-    return offset;
   }
 
   /** Bytes of an incomplete frame still waiting (a truncated stream at close). */
@@ -126,6 +149,8 @@ export class FrameDecoder {
     return this.pending.length;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function isKnownType(type: number): boolean {
   return (
@@ -148,6 +173,13 @@ export function encodeFrame(type: number, payload: Buffer = Buffer.alloc(0)): Bu
 }
 
 export const encodeAudio = (pcm: Buffer): Buffer => encodeFrame(FrameType.audio, pcm);
+/** A 20 ms 8 kHz audio frame with its header written and its payload still to fill. */
+export function newAudioFrame(): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + SLIN8_FRAME_BYTES);
+  frame[0] = FrameType.audio;
+  frame.writeUInt16BE(SLIN8_FRAME_BYTES, 1);
+  return frame;
+}
 export const encodeUuid = (uuid: string): Buffer => encodeFrame(FrameType.uuid, uuidToBytes(uuid));
 export const encodeDtmf = (digit: string): Buffer => encodeFrame(FrameType.dtmf, Buffer.from(digit, "latin1"));
 export const encodeHangup = (): Buffer => encodeFrame(FrameType.hangup);

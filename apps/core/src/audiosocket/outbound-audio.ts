@@ -3,10 +3,10 @@
 // queued frame at once, which is what barge-in needs.
 import { SLIN8_FRAME_BYTES } from "./frame.ts";
 
-const SILENCE = Buffer.alloc(SLIN8_FRAME_BYTES);
-
 export class OutboundAudio {
   private readonly chunks: Buffer[] = [];
+  /** Bytes of chunks[0] already sent: a frame is copied out of the chunk, never sliced off it. */
+  private headOffset = 0;
   private queuedBytes = 0;
   /** Called once when the queue runs dry after having held audio (end of an utterance). */
   onDrained: (() => void) | undefined;
@@ -34,44 +34,37 @@ export class OutboundAudio {
 
   clear(): void {
     this.chunks.length = 0;
+    this.headOffset = 0;
     this.queuedBytes = 0;
   }
 
-  /** The next 20 ms frame: queued audio (padded with silence at the very end) or silence. */
-  nextFrame(): { frame: Buffer; silent: boolean } {
-    if (this.queuedBytes === 0) return { frame: SILENCE, silent: true };
-    const head = this.chunks[0] as Buffer;
-    if (head.length >= SLIN8_FRAME_BYTES) return this.take(head);
-    const frame = Buffer.alloc(SLIN8_FRAME_BYTES);
+  /**
+   * Copies the next 20 ms of queued audio into `target` at `offset` — straight into the frame
+   * that goes on the wire, so a frame costs one buffer — padding the very end of the audio with
+   * silence. False when nothing is queued (the sender sends its own silent frame).
+   */
+  readFrameInto(target: Buffer, offset: number): boolean {
+    if (this.queuedBytes === 0) return false;
     let filled = 0;
     while (filled < SLIN8_FRAME_BYTES && this.chunks.length > 0) {
       const head = this.chunks[0] as Buffer;
-      const take = Math.min(head.length, SLIN8_FRAME_BYTES - filled);
-      head.copy(frame, filled, 0, take);
+      const take = Math.min(head.length - this.headOffset, SLIN8_FRAME_BYTES - filled);
+      head.copy(target, offset + filled, this.headOffset, this.headOffset + take);
       filled += take;
-      if (take === head.length) this.chunks.shift();
-      else this.chunks[0] = head.subarray(take);
+      this.headOffset += take;
+      if (this.headOffset === head.length) {
+        this.chunks.shift();
+        this.headOffset = 0;
+      }
     }
+    if (filled < SLIN8_FRAME_BYTES) target.fill(0, offset + filled, offset + SLIN8_FRAME_BYTES);
     this.queuedBytes -= filled;
-    return this.sent(frame);
-  }
-
-  /** A whole frame from the head chunk, without a copy (queued chunks are never written to). */
-  private take(head: Buffer): { frame: Buffer; silent: boolean } {
-    const frame = head.subarray(0, SLIN8_FRAME_BYTES);
-    if (head.length === SLIN8_FRAME_BYTES) this.chunks.shift();
-    else this.chunks[0] = head.subarray(SLIN8_FRAME_BYTES);
-    this.queuedBytes -= SLIN8_FRAME_BYTES;
-    return this.sent(frame);
-  }
-
-  private sent(frame: Buffer): { frame: Buffer; silent: boolean } {
     if (this.onAudibleFrame) {
       const notify = this.onAudibleFrame;
       this.onAudibleFrame = undefined;
       notify();
     }
     if (this.queuedBytes === 0) this.onDrained?.();
-    return { frame, silent: false };
+    return true;
   }
 }

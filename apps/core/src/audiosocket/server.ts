@@ -2,7 +2,17 @@
 // DTMF and (sometimes) a hang-up frame. A call the core did not open over HTTP is refused.
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 import { createServer, type Server, type Socket } from "node:net";
-import { encodeAudio, encodeHangup, FrameDecoder, FrameError, SLIN8_FRAME_BYTES, type TFrame } from "./frame.ts";
+import {
+  encodeAudio,
+  encodeHangup,
+  FrameDecoder,
+  FrameError,
+  HEADER_BYTES,
+  newAudioFrame,
+  SLIN8_FRAME_BYTES,
+  type TFrame,
+  type TFrameSink,
+} from "./frame.ts";
 import type { OutboundAudio } from "./outbound-audio.ts";
 import type { Pacer } from "./pacer.ts";
 
@@ -74,7 +84,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     }
     enders.add(end);
 
-    function onFrame(frame: TFrame) {
+    function onFrame(frame: Exclude<TFrame, { kind: "audio" }>) {
       if (!session) {
         if (frame.kind !== "uuid") return end("protocol_error", `first frame was ${frame.kind}, not the call UUID`);
         clearTimeout(uuidTimer);
@@ -88,9 +98,11 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         const paced = options.pacer.add({
           sendFrame: () => {
             if (socket.writableLength > maxBuffered) return end("peer_error", "peer stopped reading audio");
-            const next = s.outbound.nextFrame();
-            lastWasSilent = next.silent;
-            socket.write(next.silent ? SILENT_FRAME : encodeAudio(next.frame));
+            lastWasSilent = s.outbound.idle;
+            if (lastWasSilent) return void socket.write(SILENT_FRAME);
+            const frame = newAudioFrame();
+            s.outbound.readFrameInto(frame, HEADER_BYTES);
+            socket.write(frame);
           },
         });
         removeFromPacer = paced.remove;
@@ -103,8 +115,6 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         return;
       }
       switch (frame.kind) {
-        case "audio":
-          return session.onAudio(frame.pcm, frame.sampleRate);
         case "dtmf":
           return session.onDtmf(frame.digit);
         case "hangup":
@@ -116,27 +126,24 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       }
     }
 
+    const sink: TFrameSink = {
+      audio(pcm, sampleRate) {
+        if (ended) return;
+        if (!session) return end("protocol_error", "first frame was audio, not the call UUID");
+        session.onAudio(pcm, sampleRate);
+      },
+      control(frame) {
+        if (!ended) onFrame(frame);
+      },
+    };
     socket.on("data", (chunk: Buffer) => {
       if (ended) return;
-      let frames: TFrame[];
-      let error: FrameError | undefined;
       try {
-        frames = decoder.push(chunk);
+        decoder.decode(chunk, sink);
       } catch (err) {
-        if (!(err instanceof FrameError)) throw err;
-        error = err;
-        frames = err.framesBefore;
+        // Garbage ends the call; so does a bug in its pipeline — never the server.
+        end("protocol_error", err instanceof FrameError ? err.message : `session failed: ${(err as Error).message}`);
       }
-      for (const frame of frames) {
-        if (ended) return;
-        try {
-          onFrame(frame);
-        } catch (err) {
-          // A bug in a call's pipeline must not take the server down with it.
-          end("protocol_error", `session failed: ${(err as Error).message}`);
-        }
-      }
-      if (error) end("protocol_error", error.message);
     });
     // Asterisk ends a call by closing the socket (no 0x00 frame, observed on Asterisk 22).
     socket.on("end", () =>

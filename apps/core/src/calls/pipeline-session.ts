@@ -1,14 +1,22 @@
-// One call in pipeline mode: caller audio -> ASR (streaming) -> LLM (streaming, full history)
-// -> sentence splitter -> TTS -> paced outbound audio. A greeting opens the call; DTMF digits
-// reach the LLM as user messages; the caller speaking over the agent aborts the reply (barge-in).
-// Provider failures degrade this call only: the turn ends with a spoken apology where possible.
-import type { TChatMessage } from "@dsai/contracts";
+// One call in pipeline mode, as two pipelines of stream stages (src/pipeline/stages.ts):
+//
+//   listening, for the whole call:  caller audio -> AudioFeed -> stt -> transcripts
+//   each reply:                      llm(turn) -> sentences -> tts(sentence) -> outbound (paced)
+//
+// A transcript or a DTMF digit starts a reply. Each reply owns an AbortController: a newer reply,
+// the caller speaking over it (barge-in), its deadline and the end of the call abort it, and with
+// it every request it made. The greeting and the apology are replies too. Provider failures
+// degrade this call only: a reply ends with a spoken apology where possible, a lost ASR is reopened.
+import type { TChatMessage, TLlmEvent } from "@dsai/contracts";
 import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
-import { openAsrStream, ProviderError, promptStream, speechStream, type TAsrStream, type TTimeouts } from "../pipeline/provider-clients.ts";
+import { AudioFeed } from "../pipeline/audio-feed.ts";
+import { readAhead } from "../pipeline/channel.ts";
+import { ProviderError, type TTimeouts } from "../pipeline/provider-clients.ts";
 import { toTelephonyRate } from "../pipeline/resample.ts";
-import { SentenceSplitter } from "../pipeline/sentence-splitter.ts";
+import { sentences } from "../pipeline/sentence-splitter.ts";
+import { createLlm, createStt, createTts, stoppedBy } from "../pipeline/stages.ts";
 import { DEFAULT_VAD, type TVadOptions, VoiceActivity } from "../pipeline/vad.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 
@@ -35,35 +43,54 @@ export type TPipelineOptions = {
 };
 
 /**
- * Caller audio goes to the ASR in 100 ms batches (one HTTP chunk instead of five: forwarding
- * every 20 ms frame was the core's largest CPU cost), except in the moments after the caller
- * stops speaking, when the ASR is deciding that the utterance ended and every frame counts.
+ * Caller audio goes to the ASR in batches — each one is an HTTP chunk, a write and a wake-up of
+ * the upload, and forwarding every 20 ms frame was the core's largest CPU cost: 100 ms while the
+ * caller speaks, 400 ms while nobody does (the ASR only needs it to keep its clock), and frame by
+ * frame in the moments after the caller stops speaking, when the ASR is deciding that the
+ * utterance ended and every frame counts. Speech starting sends what waits at once.
  */
-const ASR_BATCH_FRAMES = 5;
+const ASR_SPEECH_BATCH_FRAMES = 5;
+const ASR_SILENCE_BATCH_FRAMES = 20;
 const ASR_PROMPT_AFTER_VOICE_MS = 800;
 
 const APOLOGY = "Sorry, I am having trouble right now. Please try again in a moment.";
 const ASR_REOPENS = 3;
 /** Messages sent to the LLM at most (the contract allows 1,000). */
 const MAX_HISTORY = 200;
+/** A reply's text at most: the contract's limit on one message, so that it can go back in the history. */
+const MAX_REPLY_CHARS = 20_000;
 
-type TTurn = { id: number; abort: AbortController; speechEndedAt: number | undefined };
+type TTool = { name: "hangup" | "transfer"; target?: string };
+
+/** A reply being prepared or spoken, and what it records once it has been said. */
+type TReply = {
+  abort: AbortController;
+  /** performance.now() when the caller stopped speaking (latency is measured from there). */
+  speechEndedAt: number | undefined;
+  startedAt: number;
+  text: string;
+  /** Run once the caller has heard the reply. */
+  tool: TTool | undefined;
+  latency: Record<string, number>;
+};
 
 export function createPipelineSession(o: TPipelineOptions): TCallSession {
+  const stt = createStt({ url: o.agent.providers.asr, uuid: o.uuid, timeouts: o.timeouts });
+  const llm = createLlm({ url: o.agent.providers.llm, uuid: o.uuid, timeouts: o.timeouts, agentId: o.agent.id });
+  const tts = createTts({ url: o.agent.providers.tts, uuid: o.uuid, timeouts: o.timeouts });
   const outbound = new OutboundAudio();
   const history: TChatMessage[] = o.agent.prompt ? [{ role: "system", content: o.agent.prompt }] : [];
-  let hangup: (() => void) | undefined;
-  let turn: TTurn | undefined;
-  let turns = 0;
-  let ended = false;
-  let asr: TAsrStream | undefined;
-  let asrFailures = 0;
-  let asrBatch: Buffer[] = [];
-  let pendingTool: { name: "hangup" | "transfer"; target?: string } | undefined;
-  let transferTarget: string | undefined;
   const answeredAt = new Date();
-  let drainedWaiters: (() => void)[] = [];
+  let ended = false;
+  let hangup: (() => void) | undefined;
+  let transferTarget: string | undefined;
+  /** The reply being prepared or spoken: at most one. */
+  let current: TReply | undefined;
+  /** Where caller audio goes while an ASR stream is open (none between reopens). */
+  let listening: { feed: AudioFeed; stop: AbortController } | undefined;
+  let asrBatch: Buffer[] = [];
 
+  let drainedWaiters: (() => void)[] = [];
   outbound.onDrained = () => {
     const waiters = drainedWaiters;
     drainedWaiters = [];
@@ -74,14 +101,12 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
   const vad = new VoiceActivity(o.vad ?? DEFAULT_VAD, {
     onSpeechStart() {
       // Barge-in: the caller talks over the agent.
-      if (!outbound.idle) {
-        turn?.abort.abort();
-        turn = undefined;
-        outbound.clear();
-        pendingTool = undefined;
-        o.metrics.interruptions.inc();
-        o.recordEvent({ kind: "interruption" });
-      }
+      if (outbound.idle) return;
+      current?.abort.abort();
+      current = undefined;
+      outbound.clear();
+      o.metrics.interruptions.inc();
+      o.recordEvent({ kind: "interruption" });
     },
   });
 
@@ -92,130 +117,179 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     o.log(`provider error: ${message}`);
   }
 
-  function openAsr(): void {
-    asr = openAsrStream(o.agent.providers.asr, {
-      uuid: o.uuid,
-      timeouts: o.timeouts,
-      onTranscript(text) {
-        o.recordEvent({ kind: "transcript", role: "user", text });
-        void respond(text, vad.lastVoiceAt || undefined);
-      },
-      onError(err) {
-        if (ended) return;
-        fail("asr", err);
-        asr?.close();
-        // Keep listening if the ASR comes back; DTMF still works meanwhile.
-        if (++asrFailures <= ASR_REOPENS) setTimeout(() => !ended && openAsr(), 200 * asrFailures).unref();
-      },
-    });
+  /** A very long call keeps its system prompt and the latest turns (providers cap the list). */
+  function remember(message: TChatMessage): void {
+    history.push(message);
+    if (history.length > MAX_HISTORY) history.splice(history[0]?.role === "system" ? 1 : 0, history.length - MAX_HISTORY);
   }
 
   /**
-   * A new reply: it replaces one still being prepared, and the caller speaking over it (barge-in)
-   * or the call ending cancels it — its LLM and TTS requests included. The greeting and the
-   * apology are replies too.
+   * Listening: caller audio -> stt -> a reply per transcript, for the whole call. A lost ASR
+   * (failed, ended, or not reading the caller's audio) is reopened ASR_REOPENS times, after a
+   * growing pause; DTMF still works meanwhile.
    */
-  function newTurn(speechEndedAt: number | undefined): TTurn {
-    turn?.abort.abort();
-    const t: TTurn = { id: ++turns, abort: new AbortController(), speechEndedAt };
-    turn = t;
-    return t;
+  async function listen(): Promise<void> {
+    for (let failures = 0; !ended; ) {
+      const stop = new AbortController();
+      // The feed's cap stops the stream at once, even while the upload waits for the ASR to read.
+      const feed = new AudioFeed({ onOverflow: (err) => stop.abort(err) });
+      listening = { feed, stop };
+      try {
+        for await (const text of stt(feed, stop.signal)) {
+          o.recordEvent({ kind: "transcript", role: "user", text });
+          void respond(text, vad.lastVoiceAt || undefined);
+        }
+        if (!ended) throw new ProviderError("asr", "stream ended before the call");
+      } catch (err) {
+        if (!ended) fail("asr", err);
+      } finally {
+        listening = undefined;
+        feed.close();
+      }
+      if (ended || ++failures > ASR_REOPENS) return;
+      await new Promise((r) => setTimeout(r, 200 * failures).unref());
+    }
   }
 
-  /** Synthesizes `text` into the outbound queue; resolves when the audio is queued (or the turn is cancelled). */
-  async function say(text: string, t: TTurn, onFirstAudio?: () => void): Promise<void> {
-    const started = performance.now();
+  /** A new reply replaces the one still being prepared or spoken. */
+  function newReply(speechEndedAt: number | undefined): TReply {
+    current?.abort.abort();
+    const reply: TReply = {
+      abort: new AbortController(),
+      speechEndedAt,
+      startedAt: performance.now(),
+      text: "",
+      tool: undefined,
+      latency: {},
+    };
+    current = reply;
+    return reply;
+  }
+
+  /**
+   * One reply: llm(turn) -> sentences -> tts(sentence) -> outbound. The LLM is read ahead of the
+   * TTS, so it keeps streaming while earlier sentences are synthesized.
+   */
+  async function respond(message: string, speechEndedAt: number | undefined): Promise<void> {
+    if (ended) return;
+    const reply = newReply(speechEndedAt);
+    const { signal } = reply.abort;
+    const deadline = setTimeout(
+      () => reply.abort.abort(new ProviderError("llm", `reply took over ${o.turnTimeoutMs} ms`)),
+      o.turnTimeoutMs,
+    );
+    if (speechEndedAt !== undefined) reply.latency.asrMs = Math.round(reply.startedAt - speechEndedAt);
+    remember({ role: "user", content: message });
+    try {
+      const events = llm({ uuid: o.uuid, message, messages: history.slice() }, signal);
+      // An LLM failure stops the sentence being spoken at once, as the deadline does.
+      const spoken = readAhead(sentences(replyText(events, reply)), (err) =>
+        reply.abort.abort(err instanceof ProviderError ? err : new ProviderError("llm", String(err))),
+      );
+      await speak(spoken, reply);
+    } catch (err) {
+      if (signal.aborted && !(signal.reason instanceof ProviderError)) return; // a newer reply, barge-in or hang-up
+      const cause = signal.reason instanceof ProviderError ? signal.reason : err;
+      fail(cause instanceof ProviderError ? cause.provider : "llm", cause);
+      // The apology is a reply of its own (it aborts this one); a failed TTS cannot say it.
+      if (!(cause instanceof ProviderError && cause.provider === "tts") && !ended) await say(o.apology ?? APOLOGY);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (signal.aborted || ended) return;
+    if (reply.text) {
+      remember({ role: "assistant", content: reply.text });
+      o.recordEvent({ kind: "transcript", role: "agent", text: reply.text });
+    }
+    o.recordEvent({ kind: "latency", data: reply.latency });
+    if (current === reply) current = undefined;
+    if (reply.tool) await runTool(reply.tool);
+  }
+
+  /** llm events -> the reply's text. A tool call is kept for when the reply has been heard. */
+  async function* replyText(events: AsyncIterable<TLlmEvent>, reply: TReply): AsyncGenerator<string> {
+    for await (const event of events) {
+      if (event.type === "text") {
+        if (reply.text === "") {
+          const ms = performance.now() - reply.startedAt;
+          reply.latency.llmFirstTextMs = Math.round(ms);
+          o.metrics.providerLatency.observe({ provider: "llm" }, ms);
+        }
+        reply.text += event.content;
+        if (reply.text.length > MAX_REPLY_CHARS) throw new ProviderError("llm", `reply over ${MAX_REPLY_CHARS} characters`);
+        yield event.content;
+      } else if (event.type === "tool") {
+        reply.tool = event.name === "transfer" ? { name: "transfer", target: event.arguments?.target ?? "" } : { name: "hangup" };
+        o.recordEvent({ kind: "tool", text: event.name, data: event.arguments ?? {} });
+      }
+    }
+  }
+
+  /**
+   * sentences -> tts -> outbound: each sentence synthesized in turn, its audio queued as it
+   * streams. A failed TTS silences the rest of the reply, which is still read to its end: its
+   * text and its tool call count (a goodbye the TTS could not say still hangs up).
+   */
+  async function speak(text: AsyncIterable<string> | Iterable<string>, reply: TReply): Promise<void> {
+    const { signal } = reply.abort;
+    let ttsFailure: unknown;
+    for await (const sentence of text) {
+      if (stoppedBy(signal)) return;
+      if (ttsFailure !== undefined) continue;
+      try {
+        await synthesize(sentence, reply);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        ttsFailure = err;
+      }
+    }
+    if (ttsFailure !== undefined) throw ttsFailure;
+  }
+
+  /** tts(sentence) -> outbound. */
+  async function synthesize(sentence: string, reply: TReply): Promise<void> {
+    const requestedAt = performance.now();
     let first = true;
-    for await (const pcm of speechStream(o.agent.providers.tts, text, { uuid: o.uuid, timeouts: o.timeouts, signal: t.abort.signal })) {
-      if (ended || t.abort.signal.aborted) return;
+    for await (const pcm of tts(sentence, reply.abort.signal)) {
       if (first) {
         first = false;
-        o.metrics.providerLatency.observe({ provider: "tts" }, performance.now() - started);
-        onFirstAudio?.();
+        o.metrics.providerLatency.observe({ provider: "tts" }, performance.now() - requestedAt);
+        if (reply.latency.ttsFirstAudioMs === undefined) firstAudioQueued(reply);
       }
       outbound.enqueue(pcm);
     }
   }
 
-  /** One reply: the LLM's stream, cut into sentences, each spoken as soon as it is complete. */
-  async function respond(message: string, speechEndedAt: number | undefined): Promise<void> {
-    if (ended) return;
-    const t = newTurn(speechEndedAt);
-    const timeout = setTimeout(() => t.abort.abort(new ProviderError("llm", `reply took over ${o.turnTimeoutMs} ms`)), o.turnTimeoutMs);
-    const latency: Record<string, number> = {};
-    const since = (from: number | undefined) => (from === undefined ? undefined : Math.round(performance.now() - from));
-    if (speechEndedAt !== undefined) latency.asrMs = since(speechEndedAt) ?? 0;
-    const llmStarted = performance.now();
-    history.push({ role: "user", content: message });
-    // A very long call keeps its system prompt and the latest turns (providers cap the list).
-    if (history.length > MAX_HISTORY) history.splice(history[0]?.role === "system" ? 1 : 0, history.length - MAX_HISTORY);
-    const splitter = new SentenceSplitter();
-    let speaking: Promise<void> = Promise.resolve();
-    let reply = "";
-    let firstAudio = true;
-    const queueSentence = (sentence: string) => {
-      speaking = speaking.then(() =>
-        say(sentence, t, () => {
-          if (!firstAudio) return;
-          firstAudio = false;
-          latency.ttsFirstAudioMs = since(llmStarted) ?? 0;
-          outbound.onAudibleFrame = () => {
-            if (speechEndedAt === undefined) return;
-            const total = performance.now() - speechEndedAt;
-            latency.replyMs = Math.round(total);
-            o.metrics.replyLatency.observe({}, total);
-          };
-        }),
-      );
+  /** The reply's first audio is queued: the reply latency ends when it is sent to the caller. */
+  function firstAudioQueued(reply: TReply): void {
+    reply.latency.ttsFirstAudioMs = Math.round(performance.now() - reply.startedAt);
+    const { speechEndedAt } = reply;
+    if (speechEndedAt === undefined) return;
+    outbound.onAudibleFrame = () => {
+      const total = performance.now() - speechEndedAt;
+      reply.latency.replyMs = Math.round(total);
+      o.metrics.replyLatency.observe({}, total);
     };
+  }
+
+  /** A reply with fixed words (the greeting, the apology): one TTS request, cancellable like any reply. */
+  async function say(words: string): Promise<void> {
+    const reply = newReply(undefined);
     try {
-      for await (const event of promptStream(
-        o.agent.providers.llm,
-        { uuid: o.uuid, message, messages: history },
-        { agentId: o.agent.id, timeouts: o.timeouts, signal: t.abort.signal },
-      )) {
-        if (t.abort.signal.aborted) break;
-        if (event.type === "text") {
-          if (reply === "") {
-            latency.llmFirstTextMs = since(llmStarted) ?? 0;
-            o.metrics.providerLatency.observe({ provider: "llm" }, performance.now() - llmStarted);
-          }
-          reply += event.content;
-          for (const sentence of splitter.push(event.content)) queueSentence(sentence);
-        } else if (event.type === "tool") {
-          pendingTool = event.name === "transfer" ? { name: "transfer", target: event.arguments?.target ?? "" } : { name: "hangup" };
-          o.recordEvent({ kind: "tool", text: event.name, data: event.arguments ?? {} });
-        }
-      }
-      for (const sentence of splitter.flush()) queueSentence(sentence);
-      await speaking;
+      await speak([words], reply);
     } catch (err) {
-      if (t.abort.signal.aborted && !(t.abort.signal.reason instanceof ProviderError)) return; // barge-in or hang-up
-      const cause = t.abort.signal.reason instanceof ProviderError ? t.abort.signal.reason : err;
-      fail(cause instanceof ProviderError ? cause.provider : "llm", cause);
-      if (!(cause instanceof ProviderError && cause.provider === "tts") && !ended) {
-        const apology = newTurn(undefined);
-        await say(o.apology ?? APOLOGY, apology).catch((e: unknown) => apology.abort.signal.aborted || fail("tts", e));
-        if (turn === apology) turn = undefined;
-      }
+      if (!reply.abort.signal.aborted) fail("tts", err);
     } finally {
-      clearTimeout(timeout);
+      if (current === reply) current = undefined;
     }
-    if (t.abort.signal.aborted || ended) return;
-    if (reply) {
-      history.push({ role: "assistant", content: reply });
-      o.recordEvent({ kind: "transcript", role: "agent", text: reply });
-    }
-    o.recordEvent({ kind: "latency", data: latency });
-    if (turn === t) turn = undefined;
-    const tool = pendingTool;
-    pendingTool = undefined;
-    if (tool) {
-      await drained(); // let the caller hear the goodbye first
-      if (ended) return;
-      if (tool.name === "transfer") transferTarget = tool.target;
-      hangup?.();
-    }
+  }
+
+  /** hangup / transfer, once the caller has heard the reply (the goodbye first). */
+  async function runTool(tool: TTool): Promise<void> {
+    await drained();
+    if (ended) return;
+    if (tool.name === "transfer") transferTarget = tool.target;
+    hangup?.();
   }
 
   return {
@@ -224,11 +298,13 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       if (ended) return;
       const pcm = toTelephonyRate(frame, sampleRate);
       const now = performance.now();
+      const wasSpeaking = vad.speaking;
       vad.push(pcm, now);
       asrBatch.push(pcm);
       const endOfUtterance = !vad.lastFrameVoiced && vad.lastVoiceAt > 0 && now - vad.lastVoiceAt < ASR_PROMPT_AFTER_VOICE_MS;
-      if (endOfUtterance || asrBatch.length >= ASR_BATCH_FRAMES) {
-        asr?.write(asrBatch.length === 1 ? (asrBatch[0] as Buffer) : Buffer.concat(asrBatch));
+      const batchFrames = vad.speaking ? ASR_SPEECH_BATCH_FRAMES : ASR_SILENCE_BATCH_FRAMES;
+      if (endOfUtterance || asrBatch.length >= batchFrames || vad.speaking !== wasSpeaking) {
+        listening?.feed.push(asrBatch.length === 1 ? (asrBatch[0] as Buffer) : Buffer.concat(asrBatch));
         asrBatch = [];
       }
     },
@@ -239,23 +315,18 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     },
     bindHangup(fn) {
       hangup = fn;
-      openAsr();
+      void listen();
       if (o.agent.greeting) {
         o.recordEvent({ kind: "transcript", role: "agent", text: o.agent.greeting });
-        history.push({ role: "assistant", content: o.agent.greeting });
-        const greeting = newTurn(undefined);
-        say(o.agent.greeting, greeting)
-          .catch((err: unknown) => greeting.abort.signal.aborted || fail("tts", err))
-          .finally(() => {
-            if (turn === greeting) turn = undefined;
-          });
+        remember({ role: "assistant", content: o.agent.greeting });
+        void say(o.agent.greeting);
       }
     },
     onEnd(cause: THangupCause, detail?: string) {
       if (ended) return;
       ended = true;
-      turn?.abort.abort();
-      asr?.close();
+      current?.abort.abort();
+      listening?.stop.abort();
       outbound.clear();
       for (const w of drainedWaiters) w();
       drainedWaiters = [];

@@ -17,17 +17,17 @@ export const DEFAULT_VAD: TVadOptions = { threshold: 500, onsetFrames: 3, hangov
 export function frameRms(pcm: Buffer): number {
   const samples = pcm.length >> 1;
   if (samples === 0) return 0;
-  // A typed view when aligned (the usual case): no per-sample bounds-checked reads.
+  let sum = 0;
+  // A typed view when aligned; otherwise the bytes themselves (frames are views into the socket's
+  // read, at odd offsets after the 3-byte header): no per-sample bounds-checked reads either way.
   if (pcm.byteOffset % 2 === 0) {
     const view = new Int16Array(pcm.buffer, pcm.byteOffset, samples);
-    let sum = 0;
     for (let i = 0; i < samples; i++) sum += (view[i] as number) * (view[i] as number);
-    return Math.sqrt(sum / samples);
-  }
-  let sum = 0;
-  for (let i = 0; i < samples; i++) {
-    const s = pcm.readInt16LE(i * 2);
-    sum += s * s;
+  } else {
+    for (let i = 0; i < samples * 2; i += 2) {
+      const s = (((pcm[i + 1] as number) << 24) >> 16) | (pcm[i] as number);
+      sum += s * s;
+    }
   }
   return Math.sqrt(sum / samples);
 }

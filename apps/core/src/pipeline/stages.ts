@@ -1,0 +1,228 @@
+// The call pipeline's stages: each a function from one stream to another, bound to one call's
+// provider (its URL, the call UUID, the timeouts), so a session composes them and a test runs
+// each alone against an HTTP peer.
+//
+//   stt(caller audio, signal) -> final transcripts     one request for the whole call
+//   llm(turn, signal)         -> the reply's events    one request per reply
+//   tts(text, signal)         -> PCM s16le 8 kHz       one request per sentence
+//
+// Cancelling: aborting `signal` closes the stage's HTTP request and ends its iteration quietly
+// (barge-in and hang-up are not failures) — unless the abort's reason is a ProviderError (a
+// reply's deadline, the audio feed's cap): then the stage fails with it, so the session handles
+// every failure in one place. Any other failure is a ProviderError naming the provider and why.
+import type { ClientRequest, IncomingMessage } from "node:http";
+import {
+  AGENT_HEADER,
+  ASR_PATH,
+  JsonObjectStream,
+  JsonStreamError,
+  LLM_PATH,
+  PCM_CONTENT_TYPE,
+  type TLlmEvent,
+  type TPromptRequest,
+  TTS_PATH,
+  UUID_HEADER,
+  ZLlmEventSchema,
+} from "@dsai/contracts";
+import { Channel } from "./channel.ts";
+import { ProviderError, providerRequest, responseChunks, type TProviderRequest, type TTimeouts } from "./provider-clients.ts";
+
+export type TStt = (audio: AsyncIterable<Buffer>, signal: AbortSignal) => AsyncIterable<string>;
+export type TLlm = (turn: TPromptRequest, signal: AbortSignal) => AsyncIterable<TLlmEvent>;
+export type TTts = (text: string, signal: AbortSignal) => AsyncIterable<Buffer>;
+
+/** One call's provider: where it is, which call speaks, how long to wait. */
+export type TProviderTarget = { url: string; uuid: string; timeouts: TTimeouts };
+
+/**
+ * Transcripts waiting for the session before the ASR's response is paused (TCP pushes back on
+ * the ASR). The session takes each at once, so this is only reached by an ASR that floods.
+ */
+export const MAX_WAITING_TRANSCRIPTS = 16;
+
+/** True when `signal` stopped the stage quietly; throws the abort's reason when that is a failure. */
+export function stoppedBy(signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  if (signal.reason instanceof ProviderError) throw signal.reason;
+  return true;
+}
+
+/**
+ * ASR: the caller's audio goes up as one chunked request body for the whole call, pulled from
+ * `audio` only as fast as the ASR reads it; each chunk that comes back is one final transcript.
+ * The stage ends when the ASR ends its response.
+ */
+export function createStt(target: TProviderTarget): TStt {
+  return async function* stt(audio, signal) {
+    if (stoppedBy(signal)) return;
+    const { req, response } = providerRequest(
+      "asr",
+      new URL(ASR_PATH, target.url).href,
+      { "content-type": PCM_CONTENT_TYPE, "transfer-encoding": "chunked", [UUID_HEADER]: target.uuid },
+      // The response stays quiet while the caller is silent: only the headers are timed.
+      { responseMs: target.timeouts.responseMs, idleMs: 0 },
+      signal,
+    );
+    req.flushHeaders();
+    const transcripts = new Channel<string>();
+    const source = audio[Symbol.asyncIterator]();
+    const onAbort = () => transcripts.fail(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    upload(req, source, target.timeouts.idleMs).catch((err: unknown) => {
+      transcripts.fail(err);
+      req.destroy();
+    });
+    response.then(
+      (res) => readTranscripts(res, transcripts),
+      (err: unknown) => transcripts.fail(err),
+    );
+    try {
+      for await (const text of transcripts) {
+        if (stoppedBy(signal)) return;
+        yield text;
+      }
+    } catch (err) {
+      if (stoppedBy(signal)) return;
+      throw err instanceof ProviderError ? err : new ProviderError("asr", String(err));
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      req.destroy();
+      // Wakes an upload waiting for audio, so it sees the request gone and stops.
+      Promise.resolve(source.return?.()).catch(() => {});
+    }
+  };
+}
+
+/**
+ * Sends the caller's audio as the ASR reads it: when the request's buffer is full, no more is
+ * pulled until 'drain' (what waits meanwhile is the feed's, under its cap). An ASR that reads
+ * nothing for `idleMs` fails the stage.
+ */
+async function upload(req: ClientRequest, audio: AsyncIterator<Buffer>, idleMs: number): Promise<void> {
+  for (;;) {
+    const next = await audio.next();
+    if (next.done || req.destroyed) break;
+    if (!req.write(next.value)) await drained(req, idleMs);
+  }
+  if (!req.destroyed) req.end();
+}
+
+function drained(req: ClientRequest, idleMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: ProviderError) => {
+      clearTimeout(timer);
+      req.off("drain", onDrain);
+      req.off("close", onDrain);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const timer = setTimeout(() => settle(new ProviderError("asr", `read none of the caller's audio for ${idleMs} ms`)), idleMs);
+    req.on("drain", onDrain);
+    req.on("close", onDrain); // aborted or failed: the upload loop sees it and stops
+  });
+}
+
+/**
+ * Each chunk of the ASR's response is one transcript (newlines also separate them). 'data'
+ * events, not the async iterator: the iterator would glue together transcripts that arrive in
+ * one TCP read.
+ */
+function readTranscripts(res: IncomingMessage, into: Channel<string>): void {
+  into.onTake = () => {
+    if (res.isPaused() && into.size < MAX_WAITING_TRANSCRIPTS) res.resume();
+  };
+  res.on("data", (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) {
+      const text = line.trim();
+      if (text) into.push(text);
+    }
+    if (into.size >= MAX_WAITING_TRANSCRIPTS) res.pause();
+  });
+  res.on("error", (err) => into.fail(err instanceof ProviderError ? err : new ProviderError("asr", `stream broke: ${err.message}`)));
+  res.on("end", () => into.end());
+  // Without 'end' or 'error' first (a connection cut mid-stream): still a failure, not an end.
+  res.on("close", () => into.fail(new ProviderError("asr", "stream closed")));
+}
+
+/** LLM: the reply's events (text, tool calls) as they stream in. */
+export function createLlm(target: TProviderTarget & { agentId: string }): TLlm {
+  return (turn, signal) =>
+    streamed(
+      signal,
+      () =>
+        providerRequest(
+          "llm",
+          new URL(LLM_PATH, target.url).href,
+          { "content-type": "application/json", [UUID_HEADER]: target.uuid, [AGENT_HEADER]: target.agentId },
+          target.timeouts,
+          signal,
+          JSON.stringify(turn),
+        ),
+      llmEvents,
+    );
+}
+
+/** The AVR LLM stream: JSON objects back to back, each one event; anything else fails the reply. */
+async function* llmEvents(res: IncomingMessage): AsyncGenerator<TLlmEvent> {
+  const parser = new JsonObjectStream();
+  for await (const chunk of responseChunks("llm", res)) {
+    let objects: unknown[];
+    try {
+      objects = parser.push(chunk.toString("utf8"));
+    } catch (err) {
+      throw new ProviderError("llm", err instanceof JsonStreamError ? err.message : String(err));
+    }
+    for (const object of objects) {
+      const event = ZLlmEventSchema.safeParse(object);
+      if (!event.success) throw new ProviderError("llm", `unexpected event ${JSON.stringify(object).slice(0, 120)}`);
+      yield event.data;
+    }
+  }
+  if (!parser.complete) throw new ProviderError("llm", "stream ended inside a JSON object");
+}
+
+/** TTS: PCM s16le 8 kHz as it is synthesized. */
+export function createTts(target: TProviderTarget): TTts {
+  return (text, signal) =>
+    streamed(
+      signal,
+      () =>
+        providerRequest(
+          "tts",
+          new URL(TTS_PATH, target.url).href,
+          { "content-type": "application/json", [UUID_HEADER]: target.uuid },
+          target.timeouts,
+          signal,
+          JSON.stringify({ text }),
+        ),
+      (res) => responseChunks("tts", res),
+    );
+}
+
+/**
+ * One provider request as a stream of what `read` makes of its response. The request is closed
+ * when the reader stops early or the stream fails, so the provider stops working for nobody.
+ */
+async function* streamed<T>(
+  signal: AbortSignal,
+  open: () => TProviderRequest,
+  read: (res: IncomingMessage) => AsyncIterable<T>,
+): AsyncGenerator<T> {
+  if (stoppedBy(signal)) return;
+  const { req, response } = open();
+  let res: IncomingMessage | undefined;
+  try {
+    res = await response;
+    for await (const item of read(res)) {
+      if (stoppedBy(signal)) return;
+      yield item;
+    }
+  } catch (err) {
+    if (stoppedBy(signal)) return;
+    throw err;
+  } finally {
+    // A response read to its end leaves its connection to the keep-alive pool.
+    if (!res?.complete) req.destroy();
+  }
+}
