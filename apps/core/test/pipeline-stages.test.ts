@@ -83,10 +83,11 @@ describe("stt", () => {
     expect(headers["content-type"]).toMatch(/^audio\/l16/);
   });
 
-  it("pulls audio only as fast as a slow ASR reads it, and delivers every byte in order", async () => {
-    const CHUNK = 64 * 1024;
-    const TOTAL = 32 * 1024 * 1024; // far beyond what the socket buffers hold
-    const url = await startPeer(ASR_PATH, (req, res) => {
+  const CHUNK = 64 * 1024;
+  const TOTAL = 32 * 1024 * 1024; // far beyond what the socket buffers hold
+  /** An ASR that reads nothing for 400 ms, then pauses 100 ms every 4 MiB; it answers the body's size and hash. */
+  async function slowAsr(): Promise<string> {
+    return startPeer(ASR_PATH, (req, res) => {
       res.writeHead(200, { "content-type": "text/plain" });
       res.flushHeaders();
       const hash = createHash("sha256");
@@ -105,6 +106,10 @@ describe("stt", () => {
       });
       req.on("end", () => res.end(`${received} ${hash.digest("hex")}`));
     });
+  }
+
+  it("pulls audio only as fast as a slow ASR reads it, and delivers every byte in order", async () => {
+    const url = await slowAsr();
     const sent = createHash("sha256");
     let produced = 0;
     async function* audio(): AsyncGenerator<Buffer> {
@@ -121,6 +126,25 @@ describe("stt", () => {
     // The ASR has read nothing yet: the stage stopped pulling once the request's buffers were full.
     expect(produced).toBeLessThan(TOTAL / 2);
     expect(await transcripts).toEqual([`${TOTAL} ${sent.digest("hex")}`]);
+  });
+
+  it("takes audio from a flowing feed (the session's way) only as fast as a slow ASR reads it: the rest waits in the feed, in order", async () => {
+    const url = await slowAsr();
+    const sent = createHash("sha256");
+    const feed = new AudioFeed({ maxUnreadBytes: TOTAL });
+    const stt = createStt({ url, uuid: UUID, timeouts: timeouts(2_000) });
+    const transcripts = collect(stt(feed, new AbortController().signal));
+    await sleep(50); // the request is open and the stage reads the feed
+    for (let produced = 0, i = 0; produced < TOTAL; produced += CHUNK, i++) {
+      const chunk = Buffer.alloc(CHUNK, i % 251);
+      sent.update(chunk);
+      feed.push(chunk);
+    }
+    // The ASR reads nothing yet: the stage took what the request's buffers hold, no more.
+    expect(feed.unreadBytes).toBeGreaterThan(TOTAL / 2);
+    feed.close();
+    expect(await transcripts).toEqual([`${TOTAL} ${sent.digest("hex")}`]);
+    expect(feed.unreadBytes).toBe(0);
   });
 
   it("fails with a ProviderError, without pulling more audio, when the ASR reads nothing for longer than the idle timeout", async () => {
@@ -144,6 +168,23 @@ describe("stt", () => {
     expect(err.message).toBe("asr: read none of the caller's audio for 300 ms");
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
     expect(produced).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("fails the same way when the audio flows from a feed and the ASR stops reading", async () => {
+    const url = await startPeer(ASR_PATH, (req, res) => {
+      req.pause();
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+    });
+    const feed = new AudioFeed({ maxUnreadBytes: 256 * 1024 * 1024 });
+    const started = performance.now();
+    const stt = createStt({ url, uuid: UUID, timeouts: timeouts(300) });
+    const run = failure(collect(stt(feed, new AbortController().signal)));
+    const pushing = setInterval(() => feed.push(Buffer.alloc(64 * 1024)), 5);
+    const err = await run;
+    clearInterval(pushing);
+    expect(err.message).toBe("asr: read none of the caller's audio for 300 ms");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
   });
 
   it("fails at once when the caller's audio feed overflows (an ASR that stops reading never grows memory)", async () => {

@@ -58,6 +58,44 @@ describe("the caller's audio feed", () => {
     expect((await reader.next()).done).toBe(true);
   });
 
+  it("flows: each batch reaches the reader as it is pushed, waits while the reader is full, and ends after what waits", () => {
+    const feed = new AudioFeed();
+    feed.push(batch(1)); // before the reader: handed over when it starts
+    const taken: number[] = [];
+    let full = false;
+    const ends: unknown[] = [];
+    const flow = feed.flow({
+      take: (pcm) => {
+        taken.push(pcm[0] as number);
+        return !full;
+      },
+      end: (err) => ends.push(err),
+    });
+    feed.push(batch(2));
+    expect(taken).toEqual([1, 2]); // synchronously: no promise in between
+    full = true;
+    feed.push(batch(3)); // taken; the reader is full now
+    feed.push(batch(4));
+    feed.push(batch(5));
+    expect(taken).toEqual([1, 2, 3]);
+    expect(feed.unreadBytes).toBe(3_200);
+    feed.close();
+    expect(ends).toEqual([]); // not while batches wait
+    full = false;
+    flow.resume();
+    expect(taken).toEqual([1, 2, 3, 4, 5]);
+    expect(ends).toEqual([undefined]);
+  });
+
+  it("flows: an overflow reaches the reader at once, even while it is full", () => {
+    const feed = new AudioFeed({ maxUnreadBytes: 4_096 });
+    const ends: unknown[] = [];
+    feed.flow({ take: () => false, end: (err) => ends.push(err) });
+    for (let i = 0; i < 4; i++) feed.push(batch(i));
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toBeInstanceOf(ProviderError);
+  });
+
   it("fails past its cap: the audio is dropped, the reader and the owner are told why", async () => {
     const overflows: ProviderError[] = [];
     const feed = new AudioFeed({ maxUnreadBytes: 4_096, onOverflow: (err) => overflows.push(err) });

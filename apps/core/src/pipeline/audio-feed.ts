@@ -3,13 +3,13 @@
 // them out as fast as the ASR reads. Caller audio is real time and cannot wait for a slow
 // reader, so what the ASR leaves unread is capped: past the cap the feed fails, the stt stage
 // fails with it and the session reopens the ASR. A stalled ASR never grows the core's memory.
-import { Channel } from "./channel.ts";
+import { Channel, type TFlow, type TFlowable, type TFlowReader } from "./channel.ts";
 import { ProviderError } from "./provider-clients.ts";
 
 /** 64 KiB is 4 s of 8 kHz PCM16 waiting in the core, beyond what the kernel's socket buffers hold. */
 export const MAX_UNREAD_AUDIO_BYTES = 64 * 1024;
 
-export class AudioFeed implements AsyncIterable<Buffer> {
+export class AudioFeed implements TFlowable<Buffer> {
   private readonly channel = new Channel<Buffer>();
   private bytes = 0;
 
@@ -50,7 +50,12 @@ export class AudioFeed implements AsyncIterable<Buffer> {
     this.channel.end();
   }
 
-  /** One reader: the stt stage. */
+  /** One reader: the stt stage, which takes each batch as it is pushed (`flow`)... */
+  flow(reader: TFlowReader<Buffer>): TFlow {
+    return this.channel.flow(reader);
+  }
+
+  /** ... or with `for await` (tests, tools). */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return this.channel;
   }

@@ -24,10 +24,11 @@ import {
   UUID_HEADER,
   ZLlmEventSchema,
 } from "@dsai/contracts";
-import { Channel } from "./channel.ts";
+import { Channel, type TFlow, type TFlowable } from "./channel.ts";
 import { ProviderError, providerRequest, responseChunks, type TProviderRequest, type TTimeouts } from "./provider-clients.ts";
 
-export type TStt = (audio: AsyncIterable<Buffer>, signal: AbortSignal) => AsyncIterable<string>;
+/** `audio`: any stream of caller PCM; one that can flow (AudioFeed) is read without a promise per batch. */
+export type TStt = (audio: TFlowable<Buffer>, signal: AbortSignal) => AsyncIterable<string>;
 export type TLlm = (turn: TPromptRequest, signal: AbortSignal) => AsyncIterable<TLlmEvent>;
 export type TTts = (text: string, signal: AbortSignal) => AsyncIterable<Buffer>;
 
@@ -65,10 +66,10 @@ export function createStt(target: TProviderTarget): TStt {
     );
     req.flushHeaders();
     const transcripts = new Channel<string>();
-    const source = audio[Symbol.asyncIterator]();
     const onAbort = () => transcripts.fail(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    upload(req, source, target.timeouts.idleMs).catch((err: unknown) => {
+    const uploading = upload(req, audio, target.timeouts.idleMs);
+    uploading.done.catch((err: unknown) => {
       transcripts.fail(err);
       req.destroy();
     });
@@ -87,24 +88,70 @@ export function createStt(target: TProviderTarget): TStt {
     } finally {
       signal.removeEventListener("abort", onAbort);
       req.destroy();
-      // Wakes an upload waiting for audio, so it sees the request gone and stops.
-      Promise.resolve(source.return?.()).catch(() => {});
+      uploading.stop();
     }
   };
 }
 
 /**
  * Sends the caller's audio as the ASR reads it: when the request's buffer is full, no more is
- * pulled until 'drain' (what waits meanwhile is the feed's, under its cap). An ASR that reads
- * nothing for `idleMs` fails the stage.
+ * taken until 'drain' (what waits meanwhile is the source's, under its cap). An ASR that reads
+ * nothing for `idleMs` fails the stage. `stop` ends the upload when the stage ends.
  */
-async function upload(req: ClientRequest, audio: AsyncIterator<Buffer>, idleMs: number): Promise<void> {
-  for (;;) {
-    const next = await audio.next();
-    if (next.done || req.destroyed) break;
-    if (!req.write(next.value)) await drained(req, idleMs);
-  }
-  if (!req.destroyed) req.end();
+function upload(req: ClientRequest, audio: TFlowable<Buffer>, idleMs: number): { done: Promise<void>; stop(): void } {
+  if (audio.flow) return uploadFlowing(req, audio.flow.bind(audio), idleMs);
+  const source = audio[Symbol.asyncIterator]();
+  const done = (async () => {
+    for (;;) {
+      const next = await source.next();
+      if (next.done || req.destroyed) break;
+      if (!req.write(next.value)) await drained(req, idleMs);
+    }
+    if (!req.destroyed) req.end();
+  })();
+  // Wakes an upload waiting for audio, so it sees the request gone and stops.
+  return { done, stop: () => void Promise.resolve(source.return?.()).catch(() => {}) };
+}
+
+/** The same, batch by batch as the source is pushed: no promise per batch (see Channel.flow). */
+function uploadFlowing(
+  req: ClientRequest,
+  flow: NonNullable<TFlowable<Buffer>["flow"]>,
+  idleMs: number,
+): { done: Promise<void>; stop(): void } {
+  let stall: NodeJS.Timeout | undefined;
+  let flowing: TFlow | undefined;
+  let settle: (err?: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    settle = (err) => {
+      clearTimeout(stall);
+      req.off("drain", onDrain);
+      req.off("close", onClose);
+      flowing?.stop();
+      if (err) reject(err);
+      else resolve();
+    };
+  });
+  const onDrain = () => {
+    clearTimeout(stall);
+    flowing?.resume();
+  };
+  const onClose = () => settle(); // aborted or failed: the stage says why
+  req.on("drain", onDrain);
+  req.on("close", onClose);
+  flowing = flow({
+    take(pcm) {
+      if (req.destroyed) return false;
+      if (req.write(pcm)) return true;
+      stall = setTimeout(() => settle(new ProviderError("asr", `read none of the caller's audio for ${idleMs} ms`)), idleMs);
+      return false;
+    },
+    end(err) {
+      if (!err && !req.destroyed) req.end();
+      settle(err);
+    },
+  });
+  return { done, stop: () => settle() };
 }
 
 function drained(req: ClientRequest, idleMs: number): Promise<void> {
