@@ -349,10 +349,11 @@ async function main(): Promise<void> {
       const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
       const seconds = (after.at - before.at) / 1000;
       const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
+      const coreMsPerSecond = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / seconds;
       const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
       const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
       process.stdout.write(
-        `bench:core ${n} calls: core ${(((perCallSecond("user") + perCallSecond("system")) * n) / 10).toFixed(0)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
+        `bench:core ${n} calls: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
           `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
           `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
       );
