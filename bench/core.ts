@@ -10,12 +10,18 @@
 // On a machine of two or more CPUs the core runs alone on CPU 1 and everything else — this load
 // generator, the stubs, the License Service and Postgres — on CPU 0 (taskset), so the figures are
 // the core's, not the machine's.
+//
+// BENCH_CORE_BASELINE=<another checkout> (e.g. `git worktree add ../base <commit>`, its
+// node_modules linked) runs that checkout's core beside this one in the same run — each figure at
+// 200 and at 10 calls alternates the two, fresh core each time — and records both: on a shared
+// machine a ratio measured side by side is worth more than two absolute figures from two days.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { cpus } from "node:os";
+import { join, resolve } from "node:path";
 import pg from "pg";
 import { encodeAudio, encodeUuid, FrameDecoder } from "../apps/core/src/audiosocket/frame.ts";
 import { LATENESS_BUCKETS_MS } from "../apps/core/src/audiosocket/pacer.ts";
@@ -50,6 +56,9 @@ function rssMiB(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return Number(kb) / 1024;
 }
+
+/** Another checkout whose core runs beside this one, figure by figure (see the top of this file). */
+const BASELINE = process.env.BENCH_CORE_BASELINE ? resolve(process.env.BENCH_CORE_BASELINE) : undefined;
 
 /** The core alone on CPU 1, the rest on CPU 0 — when there are two CPUs to split. */
 const PINNED = cpus().length >= 2;
@@ -233,6 +242,20 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
   return latencies;
 }
 
+/** One step's figures: a core under N calls for one window. */
+type TStep = {
+  calls: number;
+  latencies: number[];
+  lateFraction: number;
+  cpuMsPerCallSecond: number;
+  userMsPerCallSecond: number;
+  systemMsPerCallSecond: number;
+  rssMiBPerCall: number;
+  jitterP99: number;
+  jitterUnder2: number;
+  latenessP99: number;
+};
+
 async function main(): Promise<void> {
   // Every thread of this process (and what it starts from now on: Postgres, the stubs) on CPU 0.
   if (PINNED) execFileSync("taskset", ["-a", "-c", "-p", "0", String(process.pid)], { stdio: "ignore" });
@@ -272,7 +295,11 @@ async function main(): Promise<void> {
   const stubUrl = `http://127.0.0.1:${/stubs on (\d+)/.exec(stubs.line)?.[1]}`;
 
   /** A fresh core process (and tenant database) per step, so each step's metrics are its own. */
-  async function withCore<T>(step: string, fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>): Promise<T> {
+  async function withCore<T>(
+    step: string,
+    fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>,
+    coreMain = "apps/core/src/main.ts",
+  ): Promise<T> {
     const tenant = await createTestDatabase(pgServer.adminUrl, `tenant_${step}`);
     await migrateTenantDatabase(tenant.url);
     const db = new pg.Client({ connectionString: tenant.url });
@@ -297,7 +324,7 @@ async function main(): Promise<void> {
     const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
     const { child } = await spawnUntil(
       // BENCH_CORE_NODE_ARGS: node flags for the core process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-      [...(process.env.BENCH_CORE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "apps/core/src/main.ts"],
+      [...(process.env.BENCH_CORE_NODE_ARGS?.split(" ").filter(Boolean) ?? []), coreMain],
       {
         CORE_DATABASE_URL: tenant.url,
         CORE_HTTP_PORT: String(httpPort),
@@ -322,61 +349,54 @@ async function main(): Promise<void> {
     }
   }
 
-  type TStep = {
-    calls: number;
-    latencies: number[];
-    lateFraction: number;
-    cpuMsPerCallSecond: number;
-    userMsPerCallSecond: number;
-    systemMsPerCallSecond: number;
-    rssMiBPerCall: number;
-    jitterP99: number;
-    jitterUnder2: number;
-    latenessP99: number;
-  };
-  async function step(n: number, windowMs: number): Promise<TStep> {
-    process.stdout.write(`bench:core ${n} calls: ramping up, then ${windowMs / 1000} s measured ...\n`);
-    return withCore(String(n), async (core) => {
-      const idleRss = rssMiB(core.pid);
-      let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
-      const latencies = await runCalls(core, n, windowMs, () => {
-        void scrape(core.http).then((metrics) => {
-          before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
+  async function step(n: number, windowMs: number, baseline = false): Promise<TStep> {
+    const label = baseline ? `bench:core [baseline] ${n} calls` : `bench:core ${n} calls`;
+    process.stdout.write(`${label}: ramping up, then ${windowMs / 1000} s measured ...\n`);
+    return withCore(
+      String(n),
+      async (core) => {
+        const idleRss = rssMiB(core.pid);
+        let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
+        const latencies = await runCalls(core, n, windowMs, () => {
+          void scrape(core.http).then((metrics) => {
+            before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
+          });
         });
-      });
-      // Memory while the calls still run (the window ends with them in progress).
-      const loadedRss = rssMiB(core.pid);
-      const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
-      const seconds = (after.at - before.at) / 1000;
-      const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
-      const coreMsPerSecond = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / seconds;
-      const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
-      const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
-      process.stdout.write(
-        `bench:core ${n} calls: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
-          `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
-          `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
-      );
-      const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
-      const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
-      const result = {
-        calls: n,
-        latencies,
-        lateFraction: sent > 0 ? late / sent : 1,
-        cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
-        userMsPerCallSecond: perCallSecond("user"),
-        systemMsPerCallSecond: perCallSecond("system"),
-        rssMiBPerCall: (loadedRss - idleRss) / n,
-        jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
-        jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
-        latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
-      };
-      process.stdout.write(
-        `bench:core ${n} calls: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
-      );
-      return result;
-    });
+        // Memory while the calls still run (the window ends with them in progress).
+        const loadedRss = rssMiB(core.pid);
+        const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
+        const seconds = (after.at - before.at) / 1000;
+        const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
+        const coreMsPerSecond = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / seconds;
+        const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
+        const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
+        process.stdout.write(
+          `${label}: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
+            `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
+            `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
+        );
+        const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
+        const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
+        const result = {
+          calls: n,
+          latencies,
+          lateFraction: sent > 0 ? late / sent : 1,
+          cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
+          userMsPerCallSecond: perCallSecond("user"),
+          systemMsPerCallSecond: perCallSecond("system"),
+          rssMiBPerCall: (loadedRss - idleRss) / n,
+          jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
+          jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
+          latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
+        };
+        process.stdout.write(
+          `${label}: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+            `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
+        );
+        return result;
+      },
+      baseline && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined,
+    );
   }
 
   try {
@@ -388,7 +408,11 @@ async function main(): Promise<void> {
     // The figures at 200 calls are medians of LATENCY_RUNS runs, each with a fresh core: one run
     // on this shared machine can land anywhere in a wide band.
     const runs: TStep[] = [];
-    for (let r = 0; r < LATENCY_RUNS; r++) runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS));
+    const baseRuns: TStep[] = [];
+    for (let r = 0; r < LATENCY_RUNS; r++) {
+      runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS));
+      if (BASELINE) baseRuns.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, true));
+    }
     const mid = (f: (x: TStep) => number) => median(runs.map(f));
     const at200 = {
       addedP50: mid((x) => median(x.latencies)),
@@ -408,8 +432,13 @@ async function main(): Promise<void> {
     );
     // The fixed cost of a call shows at few calls.
     const at10: TStep[] = [];
-    for (let r = 0; r < LATENCY_RUNS; r++) at10.push(await step(10, LATENCY_WINDOW_MS));
+    const baseAt10: TStep[] = [];
+    for (let r = 0; r < LATENCY_RUNS; r++) {
+      at10.push(await step(10, LATENCY_WINDOW_MS));
+      if (BASELINE) baseAt10.push(await step(10, LATENCY_WINDOW_MS, true));
+    }
     const cpuAt10 = median(at10.map((x) => x.cpuMsPerCallSecond));
+    const baseline = BASELINE ? baselineMetrics(BASELINE, baseRuns, baseAt10, at200.cpuMsPerCallSecond, cpuAt10) : {};
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
     if (at200.lateFraction < 0.01) {
@@ -446,6 +475,7 @@ async function main(): Promise<void> {
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
         late_frames_at_200: { value: round(at200.lateFraction * 100), unit: "%" },
         replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
+        ...baseline,
       },
       `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
     );
@@ -459,6 +489,27 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
+
+/** The baseline's figures from the same run, and this core's CPU as a share of the baseline's. */
+function baselineMetrics(dir: string, at200: TStep[], at10: TStep[], cpu200: number, cpu10: number) {
+  const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  const mid = (runs: TStep[], f: (x: TStep) => number) => median(runs.map(f));
+  const base200 = mid(at200, (x) => x.cpuMsPerCallSecond);
+  const base10 = mid(at10, (x) => x.cpuMsPerCallSecond);
+  const of = `baseline ${commit}, same run, alternating with this core`;
+  process.stdout.write(
+    `bench:core beside the baseline (${commit}): CPU per call-second at 200 calls ${round(cpu200)} vs ${round(base200)} ms (${round(cpu200 / base200)}), at 10 calls ${round(cpu10)} vs ${round(base10)} ms (${round(cpu10 / base10)})\n`,
+  );
+  return {
+    baseline_cpu_ms_per_call_second: { value: round(base200), unit: `ms (${of})` },
+    baseline_cpu_ms_per_call_second_at_10: { value: round(base10), unit: `ms (${of})` },
+    baseline_added_latency_p99_ms: { value: round(mid(at200, (x) => percentile(x.latencies, 99))), unit: `ms (${of})` },
+    baseline_jitter_p99_ms: { value: mid(at200, (x) => x.jitterP99), unit: `ms (${of})` },
+    baseline_late_frames_at_200: { value: round(mid(at200, (x) => x.lateFraction) * 100), unit: `% (${of})` },
+    cpu_ratio_to_baseline: { value: round(cpu200 / base200), unit: "ratio at 200 calls (this core / baseline)" },
+    cpu_ratio_to_baseline_at_10: { value: round(cpu10 / base10), unit: "ratio at 10 calls (this core / baseline)" },
+  };
+}
 
 main().then(
   () => process.exit(0), // the pooled HTTP agents and Postgres clients would keep the process alive

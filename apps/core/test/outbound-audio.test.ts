@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OutboundAudio } from "../src/audiosocket/outbound-audio.ts";
+import { MAX_QUEUED_MS, OutboundAudio } from "../src/audiosocket/outbound-audio.ts";
 
 describe("outbound audio queue", () => {
   it("cuts PCM of any chunk size into exact 20 ms frames and pads only the very end", () => {
@@ -35,5 +35,30 @@ describe("outbound audio queue", () => {
     q.enqueue(Buffer.alloc(320, 5));
     q.readFrameInto(frame, 0);
     expect(drained).toBe(1);
+  });
+
+  it("has room until MAX_QUEUED_MS is queued, then again once it has played below it, or on clear", async () => {
+    const q = new OutboundAudio();
+    const second = Buffer.alloc(16_000); // 1 s
+    let room = false;
+    await q.room(); // empty: at once
+    for (let s = 0; s < MAX_QUEUED_MS / 1_000; s++) q.enqueue(second);
+    void q.room().then(() => {
+      room = true;
+    });
+    const frame = Buffer.alloc(320);
+    q.readFrameInto(frame, 0);
+    await new Promise((r) => setImmediate(r));
+    expect(room).toBe(true); // 20 ms played: below the cap
+    for (let s = 0; s < 5; s++) q.enqueue(second);
+    room = false;
+    void q.room().then(() => {
+      room = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(room).toBe(false);
+    q.clear(); // barge-in
+    await new Promise((r) => setImmediate(r));
+    expect(room).toBe(true);
   });
 });

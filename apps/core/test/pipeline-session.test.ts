@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ASR_PATH, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_QUEUED_MS } from "../src/audiosocket/outbound-audio.ts";
 import { createPipelineSession, type TPipelineOptions } from "../src/calls/pipeline-session.ts";
 import type { TCallEventInput } from "../src/calls/types.ts";
 import { createMetrics } from "../src/metrics.ts";
@@ -132,5 +133,74 @@ describe("a pipeline call whose ASR stops reading the caller's audio", () => {
     expect(errors[0]).toBe(`asr: stopped reading the caller's audio (over ${MAX_UNREAD_AUDIO_BYTES / 1024} KiB unread)`);
     expect(asrRequests).toBe(2);
     session.onEnd("caller_hangup");
+  });
+});
+
+describe("a pipeline call whose TTS streams far faster than real time", () => {
+  let providers: Server;
+  let url = "";
+  const tts = { bytesSent: 0, closed: false };
+  const SECOND = Buffer.alloc(16_000, 0x10); // 1 s of audio
+  const TEN_MINUTES = 600;
+
+  beforeAll(async () => {
+    providers = createServer((req, res) => {
+      req.resume();
+      if (req.url === ASR_PATH) {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.flushHeaders();
+        return;
+      }
+      if (req.url !== TTS_PATH) return void res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "audio/L16" });
+      res.on("close", () => {
+        tts.closed = true;
+      });
+      // As fast as the core takes it: ten minutes of speech for one greeting.
+      let sent = 0;
+      const more = () => {
+        while (sent < TEN_MINUTES && !res.destroyed) {
+          sent++;
+          tts.bytesSent += SECOND.length;
+          if (!res.write(SECOND)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      more();
+    });
+    await new Promise<void>((r) => providers.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(providers.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    providers.closeAllConnections();
+    await new Promise((r) => providers.close(r));
+  });
+
+  it("queues at most MAX_QUEUED_MS ahead of the caller: the TTS stream waits for room (TCP pushes back)", async () => {
+    const session = createPipelineSession({
+      uuid: "00000000-0000-4000-8000-00000000000c",
+      agent: { id: "support", greeting: "A very long greeting.", prompt: "", providers: { asr: url, llm: url, tts: url } },
+      metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
+      timeouts: { responseMs: 2_000, idleMs: 60_000 },
+      turnTimeoutMs: 10_000,
+      recordEvent: () => {},
+      log: () => {},
+      onEnded: () => {},
+    });
+    session.bindHangup(() => {});
+    await new Promise((r) => setTimeout(r, 1_000));
+    // Nothing plays here (no pacer): the queue is full, the rest waits at the provider. Over the
+    // cap by one chunk at most: what the response had buffered (16 KiB + one 64 KiB read: 5 s).
+    expect(session.outbound.queuedMs).toBeGreaterThanOrEqual(MAX_QUEUED_MS);
+    expect(session.outbound.queuedMs).toBeLessThanOrEqual(MAX_QUEUED_MS + 5_000);
+    expect(tts.bytesSent).toBeLessThan(TEN_MINUTES * SECOND.length);
+    // Playing 5 s makes room for 5 s more.
+    const frame = Buffer.alloc(320);
+    for (let f = 0; f < 250; f++) session.outbound.readFrameInto(frame, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(session.outbound.queuedMs).toBeGreaterThanOrEqual(MAX_QUEUED_MS);
+    session.onEnd("caller_hangup");
+    for (let waited = 0; !tts.closed && waited < 2_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(tts.closed).toBe(true);
   });
 });

@@ -386,6 +386,35 @@ describe("tts", () => {
     expect(chunksSent).toBe(sentAtClose);
   });
 
+  it("fails as stalled when the peer sends nothing for the idle timeout while the reader waits — not while the reader does not pull", async () => {
+    const url = await startPeer(TTS_PATH, (req, res) => {
+      req.resume();
+      req.on("end", async () => {
+        res.writeHead(200, { "content-type": "audio/l16" });
+        res.write(Buffer.alloc(1_600, 1));
+        await sleep(100);
+        res.write(Buffer.alloc(1_600, 2));
+        // ... then nothing more, and no end: a stalled synthesis.
+      });
+    });
+    const tts = createTts({ url, uuid: UUID, timeouts: timeouts(300) });
+    const started = performance.now();
+    const received: number[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const pcm of tts("Hello.", new AbortController().signal)) {
+          received.push(pcm[0] as number);
+          // The reader holds the first chunk for twice the idle timeout (a reply waiting for room
+          // in the outbound queue): the provider is not stalled meanwhile.
+          if (received.length === 1) await sleep(600);
+        }
+      })(),
+    );
+    expect(received).toEqual([1, 2]);
+    expect(err.message).toBe("tts: stream stalled for 300 ms");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
   it("fails with a ProviderError naming the HTTP status", async () => {
     const url = await startPeer(TTS_PATH, (req, res) => {
       req.resume();

@@ -3,6 +3,13 @@
 // queued frame at once, which is what barge-in needs.
 import { SLIN8_FRAME_BYTES } from "./frame.ts";
 
+/**
+ * Audio a call may queue ahead of what it plays: 20 s (320 KiB). A TTS streams faster than real
+ * time, and a long reply would otherwise queue all of its minutes; past this the reply waits for
+ * room (`room()`) and the TTS's stream waits with it (TCP pushes back on the provider).
+ */
+export const MAX_QUEUED_MS = 20_000;
+
 export class OutboundAudio {
   private readonly chunks: Buffer[] = [];
   /** Bytes of chunks[0] already sent: a frame is copied out of the chunk, never sliced off it. */
@@ -14,6 +21,7 @@ export class OutboundAudio {
   onAudibleFrame: (() => void) | undefined;
   /** Called when audio arrives in an empty queue (the sender may start it off the 20 ms grid). */
   onWake: (() => void) | undefined;
+  private roomWaiters: (() => void)[] = [];
 
   enqueue(pcm: Buffer): void {
     if (pcm.length === 0) return;
@@ -32,10 +40,24 @@ export class OutboundAudio {
     return this.queuedBytes === 0;
   }
 
+  /** Resolves once less than MAX_QUEUED_MS is queued (at once if so already). */
+  room(): Promise<void> {
+    if (this.queuedMs < MAX_QUEUED_MS) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   clear(): void {
     this.chunks.length = 0;
     this.headOffset = 0;
     this.queuedBytes = 0;
+    this.wakeRoomWaiters();
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0 || this.queuedMs >= MAX_QUEUED_MS) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   /**
@@ -59,6 +81,7 @@ export class OutboundAudio {
     }
     if (filled < SLIN8_FRAME_BYTES) target.fill(0, offset + filled, offset + SLIN8_FRAME_BYTES);
     this.queuedBytes -= filled;
+    this.wakeRoomWaiters();
     if (this.onAudibleFrame) {
       const notify = this.onAudibleFrame;
       this.onAudibleFrame = undefined;

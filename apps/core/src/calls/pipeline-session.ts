@@ -8,7 +8,7 @@
 // it every request it made. The greeting and the apology are replies too. Provider failures
 // degrade this call only: a reply ends with a spoken apology where possible, a lost ASR is reopened.
 import type { TChatMessage, TLlmEvent } from "@dsai/contracts";
-import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
+import { MAX_QUEUED_MS, OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import { AudioFeed } from "../pipeline/audio-feed.ts";
@@ -32,7 +32,7 @@ export type TPipelineOptions = {
   agent: TPipelineAgent;
   metrics: TMetrics;
   timeouts: TTimeouts;
-  /** Longest a reply may take from the caller's words to its last sentence. */
+  /** Longest the LLM may take over a reply, from the caller's words to its last word. */
   turnTimeoutMs: number;
   vad?: TVadOptions;
   apology?: string;
@@ -181,7 +181,9 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     if (speechEndedAt !== undefined) reply.latency.asrMs = Math.round(reply.startedAt - speechEndedAt);
     remember({ role: "user", content: message });
     try {
-      const events = llm({ uuid: o.uuid, message, messages: history.slice() }, signal);
+      // The deadline bounds the LLM, up to its last word; speaking the reply is bounded by the TTS
+      // requests' own timeouts and by the caller listening (the outbound queue is capped).
+      const events = untilEnd(llm({ uuid: o.uuid, message, messages: history.slice() }, signal), () => clearTimeout(deadline));
       // An LLM failure stops the sentence being spoken at once, as the deadline does.
       const spoken = readAhead(sentences(replyText(events, reply)), (err) =>
         reply.abort.abort(err instanceof ProviderError ? err : new ProviderError("llm", String(err))),
@@ -204,6 +206,12 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     o.recordEvent({ kind: "latency", data: reply.latency });
     if (current === reply) current = undefined;
     if (reply.tool) await runTool(reply.tool);
+  }
+
+  /** `source`, calling `onEnd` once it has yielded its last item. */
+  async function* untilEnd<T>(source: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
+    yield* source;
+    onEnd();
   }
 
   /** llm events -> the reply's text. A tool call is kept for when the reply has been heard. */
@@ -255,6 +263,11 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
         first = false;
         o.metrics.providerLatency.observe({ provider: "tts" }, performance.now() - requestedAt);
         if (reply.latency.ttsFirstAudioMs === undefined) firstAudioQueued(reply);
+      }
+      if (outbound.queuedMs >= MAX_QUEUED_MS) {
+        // A reply far ahead of the caller waits (and so does its TTS stream): the queue is capped.
+        await outbound.room();
+        if (reply.abort.signal.aborted) return;
       }
       outbound.enqueue(pcm);
     }

@@ -28,9 +28,9 @@ export type TTimeouts = {
 export type TProviderRequest = { req: ClientRequest; response: Promise<IncomingMessage> };
 
 /**
- * POSTs to a provider; `response` resolves with a 2xx response whose stream is watched for
- * `timeouts.idleMs` of silence (0: never). With `body` the request is sent whole, without it the
- * caller streams the body (the ASR's upload). An abort rejects `response` with the AbortError.
+ * POSTs to a provider; `response` resolves with a 2xx response (whose stream its reader times:
+ * responseChunks). With `body` the request is sent whole, without it the caller streams the body
+ * (the ASR's upload). An abort rejects `response` with the AbortError.
  */
 export function providerRequest(
   provider: TProviderKind,
@@ -48,7 +48,6 @@ export function providerRequest(
     );
     req.on("response", (res) => {
       clearTimeout(timer);
-      res.setTimeout(timeouts.idleMs, () => res.destroy(new ProviderError(provider, `stream stalled for ${timeouts.idleMs} ms`)));
       if ((res.statusCode ?? 0) >= 300) {
         res.resume();
         reject(new ProviderError(provider, `answered HTTP ${res.statusCode}`));
@@ -65,11 +64,29 @@ export function providerRequest(
   return { req, response };
 }
 
-/** The response body as it arrives; a broken stream becomes a ProviderError. */
-export async function* responseChunks(provider: TProviderKind, res: IncomingMessage): AsyncGenerator<Buffer> {
+/**
+ * The response body as it arrives; a broken stream becomes a ProviderError, and so does a
+ * provider that sends nothing for `idleMs` while the reader waits for it. Only then: a reader that
+ * stops pulling (a reply waiting for room in the call's outbound queue) is not a stalled provider.
+ */
+export async function* responseChunks(provider: TProviderKind, res: IncomingMessage, idleMs: number): AsyncGenerator<Buffer> {
+  const chunks = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   try {
-    for await (const chunk of res as AsyncIterable<Buffer>) yield chunk;
+    for (;;) {
+      const stalled = setTimeout(() => res.destroy(new ProviderError(provider, `stream stalled for ${idleMs} ms`)), idleMs);
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } finally {
+        clearTimeout(stalled);
+      }
+      if (next.done) return;
+      yield next.value;
+    }
   } catch (err) {
     throw err instanceof ProviderError ? err : new ProviderError(provider, `stream broke: ${(err as Error).message}`);
+  } finally {
+    // Stopped early (barge-in, a failure further down): the response is given up.
+    await chunks.return?.();
   }
 }

@@ -206,14 +206,14 @@ export function createLlm(target: TProviderTarget & { agentId: string }): TLlm {
           signal,
           JSON.stringify(turn),
         ),
-      llmEvents,
+      (res) => llmEvents(res, target.timeouts.idleMs),
     );
 }
 
 /** The AVR LLM stream: JSON objects back to back, each one event; anything else fails the reply. */
-async function* llmEvents(res: IncomingMessage): AsyncGenerator<TLlmEvent> {
+async function* llmEvents(res: IncomingMessage, idleMs: number): AsyncGenerator<TLlmEvent> {
   const parser = new JsonObjectStream();
-  for await (const chunk of responseChunks("llm", res)) {
+  for await (const chunk of responseChunks("llm", res, idleMs)) {
     let objects: unknown[];
     try {
       objects = parser.push(chunk.toString("utf8"));
@@ -243,7 +243,7 @@ export function createTts(target: TProviderTarget): TTts {
           signal,
           JSON.stringify({ text }),
         ),
-      (res) => responseChunks("tts", res),
+      (res) => responseChunks("tts", res, target.timeouts.idleMs),
     );
 }
 
