@@ -349,60 +349,90 @@ async function main(): Promise<void> {
     }
   }
 
-  async function step(n: number, windowMs: number, baseline = false): Promise<TStep> {
-    const label = baseline ? `bench:core [baseline] ${n} calls` : `bench:core ${n} calls`;
+  /** The floor (bench/audiosocket-echo.ts) on the core's CPU, for a step's callers. */
+  async function withEcho<T>(fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>): Promise<T> {
+    const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
+    const { child } = await spawnUntil(
+      ["bench/audiosocket-echo.ts"],
+      { ECHO_HTTP_PORT: String(httpPort), ECHO_AUDIOSOCKET_PORT: String(audioSocketPort) },
+      /echo: HTTP on/,
+      CORE_CPUS,
+    );
+    try {
+      return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  }
+
+  /** What a step measures: this core, the baseline checkout's, or the floor (a bare echo). */
+  type TUnder = "core" | "baseline" | "floor";
+  async function step(n: number, windowMs: number, under: TUnder = "core"): Promise<TStep> {
+    const label = under === "core" ? `bench:core ${n} calls` : `bench:core [${under}] ${n} calls`;
     process.stdout.write(`${label}: ramping up, then ${windowMs / 1000} s measured ...\n`);
-    return withCore(
-      String(n),
-      async (core) => {
-        const idleRss = rssMiB(core.pid);
-        let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
-        const latencies = await runCalls(core, n, windowMs, () => {
-          void scrape(core.http).then((metrics) => {
-            before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
-          });
+    const run = (fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<TStep>) =>
+      under === "floor"
+        ? withEcho(fn)
+        : withCore(String(n), fn, under === "baseline" && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined);
+    return run(async (core) => {
+      const idleRss = rssMiB(core.pid);
+      let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
+      const latencies = await runCalls(core, n, windowMs, () => {
+        void scrape(core.http).then((metrics) => {
+          before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
         });
-        // Memory while the calls still run (the window ends with them in progress).
-        const loadedRss = rssMiB(core.pid);
-        const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
-        const seconds = (after.at - before.at) / 1000;
-        const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
-        const coreMsPerSecond = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / seconds;
-        const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
-        const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
+      });
+      // Memory while the calls still run (the window ends with them in progress).
+      const loadedRss = rssMiB(core.pid);
+      const after = { cpu: cpuTimes(core.pid), metrics: await scrape(core.http), at: performance.now(), others: othersCpu() };
+      const seconds = (after.at - before.at) / 1000;
+      const perCallSecond = (k: "user" | "system") => (after.cpu[k] - before.cpu[k]) / (n * seconds);
+      const coreMsPerSecond = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / seconds;
+      const waited = ((runQueueWaitMs(core.pid) - before.coreWait) / (after.at - before.at)) * 100;
+      const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
+      process.stdout.write(
+        `${label}: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
+          `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
+          `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
+      );
+      const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
+      const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
+      const result = {
+        calls: n,
+        latencies,
+        lateFraction: sent > 0 ? late / sent : 1,
+        cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
+        userMsPerCallSecond: perCallSecond("user"),
+        systemMsPerCallSecond: perCallSecond("system"),
+        rssMiBPerCall: (loadedRss - idleRss) / n,
+        jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
+        jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
+        latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
+      };
+      // The floor answers nothing and keeps no metrics: only its CPU means something.
+      if (under === "floor") {
         process.stdout.write(
-          `${label}: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
-            `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
-            `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
-        );
-        const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
-        const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
-        const result = {
-          calls: n,
-          latencies,
-          lateFraction: sent > 0 ? late / sent : 1,
-          cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
-          userMsPerCallSecond: perCallSecond("user"),
-          systemMsPerCallSecond: perCallSecond("system"),
-          rssMiBPerCall: (loadedRss - idleRss) / n,
-          jitterP99: histogramP99("dsai_pacer_jitter_ms", before.metrics, after.metrics),
-          jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
-          latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
-        };
-        process.stdout.write(
-          `${label}: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-            `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
+          `${label}: CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)})\n`,
         );
         return result;
-      },
-      baseline && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined,
-    );
+      }
+      process.stdout.write(
+        `${label}: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
+      );
+      return result;
+    });
   }
 
   try {
     if (process.env.BENCH_CORE_CALLS) {
-      // One step only, nothing written: for trying a change quickly (BENCH_CORE_CALLS=300).
-      await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS));
+      // One step only, nothing written: for trying a change quickly (BENCH_CORE_CALLS=300;
+      // BENCH_CORE_UNDER=floor or baseline measures that instead of this core).
+      const under =
+        process.env.BENCH_CORE_UNDER === "floor" || process.env.BENCH_CORE_UNDER === "baseline" ? process.env.BENCH_CORE_UNDER : "core";
+      await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS), under);
       return;
     }
     // The figures at 200 calls are medians of LATENCY_RUNS runs, each with a fresh core: one run
@@ -411,7 +441,7 @@ async function main(): Promise<void> {
     const baseRuns: TStep[] = [];
     for (let r = 0; r < LATENCY_RUNS; r++) {
       runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS));
-      if (BASELINE) baseRuns.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, true));
+      if (BASELINE) baseRuns.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, "baseline"));
     }
     const mid = (f: (x: TStep) => number) => median(runs.map(f));
     const at200 = {
@@ -435,10 +465,22 @@ async function main(): Promise<void> {
     const baseAt10: TStep[] = [];
     for (let r = 0; r < LATENCY_RUNS; r++) {
       at10.push(await step(10, LATENCY_WINDOW_MS));
-      if (BASELINE) baseAt10.push(await step(10, LATENCY_WINDOW_MS, true));
+      if (BASELINE) baseAt10.push(await step(10, LATENCY_WINDOW_MS, "baseline"));
     }
     const cpuAt10 = median(at10.map((x) => x.cpuMsPerCallSecond));
     const baseline = BASELINE ? baselineMetrics(BASELINE, baseRuns, baseAt10, at200.cpuMsPerCallSecond, cpuAt10) : {};
+    // The floor: what Node and this machine cost for one read and one write per frame, under the
+    // same callers on the same CPU — the part of the core's figure no change to the core removes.
+    const floor = { at200: [] as number[], at10: [] as number[] };
+    for (let r = 0; r < LATENCY_RUNS; r++) {
+      floor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
+      floor.at10.push((await step(10, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
+    }
+    const floorUnit =
+      "ms (a bare AudioSocket echo in Node on the core's CPU: one read and one write per frame, nothing else; same callers)";
+    process.stdout.write(
+      `bench:core the floor (bare echo): ${round(median(floor.at200))} ms per call-second at ${LATENCY_CALLS} calls (the core ${round(at200.cpuMsPerCallSecond)}), ${round(median(floor.at10))} at 10 calls (the core ${round(cpuAt10)})\n`,
+    );
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
     if (at200.lateFraction < 0.01) {
@@ -475,6 +517,8 @@ async function main(): Promise<void> {
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
         late_frames_at_200: { value: round(at200.lateFraction * 100), unit: "%" },
         replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
+        floor_cpu_ms_per_call_second: { value: round(median(floor.at200)), unit: floorUnit },
+        floor_cpu_ms_per_call_second_at_10: { value: round(median(floor.at10)), unit: floorUnit },
         ...baseline,
       },
       `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
