@@ -15,7 +15,7 @@
 // node_modules linked) runs that checkout's core beside this one in the same run — each figure at
 // 200 and at 10 calls alternates the two, fresh core each time — and records both: on a shared
 // machine a ratio measured side by side is worth more than two absolute figures from two days.
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -256,6 +256,20 @@ type TStep = {
   latenessP99: number;
 };
 
+/** A started process under test (a core, or the floor): where its callers connect. */
+type TUnderTest = { http: string; audioSocketPort: number; pid: number };
+
+/** Runs `fn` against a started process, then stops it and waits for its exit. */
+async function against<T>(child: ChildProcess, httpPort: number, audioSocketPort: number, fn: (p: TUnderTest) => Promise<T>): Promise<T> {
+  try {
+    return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
 async function main(): Promise<void> {
   // Every thread of this process (and what it starts from now on: Postgres, the stubs) on CPU 0.
   if (PINNED) execFileSync("taskset", ["-a", "-c", "-p", "0", String(process.pid)], { stdio: "ignore" });
@@ -295,11 +309,7 @@ async function main(): Promise<void> {
   const stubUrl = `http://127.0.0.1:${/stubs on (\d+)/.exec(stubs.line)?.[1]}`;
 
   /** A fresh core process (and tenant database) per step, so each step's metrics are its own. */
-  async function withCore<T>(
-    step: string,
-    fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>,
-    coreMain = "apps/core/src/main.ts",
-  ): Promise<T> {
+  async function withCore<T>(step: string, fn: (core: TUnderTest) => Promise<T>, coreMain = "apps/core/src/main.ts"): Promise<T> {
     const tenant = await createTestDatabase(pgServer.adminUrl, `tenant_${step}`);
     await migrateTenantDatabase(tenant.url);
     const db = new pg.Client({ connectionString: tenant.url });
@@ -340,17 +350,14 @@ async function main(): Promise<void> {
       process.env.BENCH_CORE_NODE,
     );
     try {
-      return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
+      return await against(child, httpPort, audioSocketPort, fn);
     } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
       await tenant.close();
     }
   }
 
   /** The floor (bench/audiosocket-echo.ts) on the core's CPU, for a step's callers. */
-  async function withEcho<T>(fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<T>): Promise<T> {
+  async function withEcho<T>(fn: (core: TUnderTest) => Promise<T>): Promise<T> {
     const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
     const { child } = await spawnUntil(
       ["bench/audiosocket-echo.ts"],
@@ -358,13 +365,7 @@ async function main(): Promise<void> {
       /echo: HTTP on/,
       CORE_CPUS,
     );
-    try {
-      return await fn({ http: `http://127.0.0.1:${httpPort}`, audioSocketPort, pid: child.pid as number });
-    } finally {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
+    return against(child, httpPort, audioSocketPort, fn);
   }
 
   /** What a step measures: this core, the baseline checkout's, or the floor (a bare echo). */
@@ -372,7 +373,7 @@ async function main(): Promise<void> {
   async function step(n: number, windowMs: number, under: TUnder = "core"): Promise<TStep> {
     const label = under === "core" ? `bench:core ${n} calls` : `bench:core [${under}] ${n} calls`;
     process.stdout.write(`${label}: ramping up, then ${windowMs / 1000} s measured ...\n`);
-    const run = (fn: (core: { http: string; audioSocketPort: number; pid: number }) => Promise<TStep>) =>
+    const run = (fn: (core: TUnderTest) => Promise<TStep>) =>
       under === "floor"
         ? withEcho(fn)
         : withCore(String(n), fn, under === "baseline" && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined);

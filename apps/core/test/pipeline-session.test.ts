@@ -3,7 +3,7 @@
 // barge-in, however slowly the TTS streams. Providers are faithful HTTP peers on loopback: a TTS
 // that streams the greeting over two seconds, and an ASR that listens and says nothing. An ASR
 // that stops reading the caller's audio costs a reopen of its stream, never the core's memory.
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ASR_PATH, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,55 +16,84 @@ import { MAX_UNREAD_AUDIO_BYTES } from "../src/pipeline/audio-feed.ts";
 const CHUNK = Buffer.alloc(1_600, 0x10); // 100 ms of (quiet) audio
 const CHUNKS = 20;
 
+const servers: Server[] = [];
+/** The call's providers as one HTTP peer on loopback; stopped after the file's tests. */
+async function startProviders(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+/** Providers: an ASR that listens and never transcribes, and a TTS that answers with `speak`. */
+function listeningAsrAnd(speak: (res: ServerResponse) => void): RequestListener {
+  return (req, res) => {
+    req.resume();
+    if (req.url === ASR_PATH) {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+      return;
+    }
+    if (req.url !== TTS_PATH) return void res.writeHead(404).end();
+    speak(res);
+  };
+}
+
+/** A pipeline session's options against providers at `url`. */
+function sessionOptions(url: string, o: { uuid: string; greeting: string; idleMs: number; events?: TCallEventInput[] }): TPipelineOptions {
+  return {
+    uuid: o.uuid,
+    agent: { id: "support", greeting: o.greeting, prompt: "", providers: { asr: url, llm: url, tts: url } },
+    metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
+    timeouts: { responseMs: 2_000, idleMs: o.idleMs },
+    turnTimeoutMs: 10_000,
+    recordEvent: (e) => o.events?.push(e),
+    log: () => {},
+    onEnded: () => {},
+  };
+}
+
 describe("a pipeline call's greeting", () => {
-  let providers: Server;
   let url = "";
   const tts = { chunksSent: 0, aborted: false };
 
   beforeAll(async () => {
-    providers = createServer((req, res) => {
-      req.resume();
-      if (req.url === ASR_PATH) {
-        res.writeHead(200, { "content-type": "text/plain" });
-        res.flushHeaders();
-        return; // listens, never transcribes
-      }
-      if (req.url !== TTS_PATH) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "audio/L16" });
-      const timer = setInterval(() => {
-        if (tts.chunksSent === CHUNKS) {
+    url = await startProviders(
+      listeningAsrAnd((res) => {
+        res.writeHead(200, { "content-type": "audio/L16" });
+        const timer = setInterval(() => {
+          if (tts.chunksSent === CHUNKS) {
+            clearInterval(timer);
+            res.end();
+            return;
+          }
+          tts.chunksSent++;
+          res.write(CHUNK);
+        }, 100);
+        res.on("close", () => {
           clearInterval(timer);
-          res.end();
-          return;
-        }
-        tts.chunksSent++;
-        res.write(CHUNK);
-      }, 100);
-      res.on("close", () => {
-        clearInterval(timer);
-        if (tts.chunksSent < CHUNKS) tts.aborted = true;
-      });
-    });
-    await new Promise<void>((r) => providers.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(providers.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    providers.closeAllConnections();
-    await new Promise((r) => providers.close(r));
+          if (tts.chunksSent < CHUNKS) tts.aborted = true;
+        });
+      }),
+    );
   });
 
   it("stops at once when the caller speaks over it: its TTS request is cancelled", async () => {
     const events: TCallEventInput[] = [];
-    const session = createPipelineSession({
-      uuid: "00000000-0000-4000-8000-00000000000a",
-      agent: { id: "support", greeting: "Hello, thank you for calling.", prompt: "", providers: { asr: url, llm: url, tts: url } },
-      metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
-      timeouts: { responseMs: 2_000, idleMs: 2_000 },
-      turnTimeoutMs: 10_000,
-      recordEvent: (e) => events.push(e),
-      log: () => {},
-      onEnded: () => {},
-    });
+    const session = createPipelineSession(
+      sessionOptions(url, {
+        uuid: "00000000-0000-4000-8000-00000000000a",
+        greeting: "Hello, thank you for calling.",
+        idleMs: 2_000,
+        events,
+      }),
+    );
     session.bindHangup(() => {});
     // The greeting starts streaming.
     while (tts.chunksSent < 3) await new Promise((r) => setTimeout(r, 20));
@@ -87,38 +116,22 @@ describe("a pipeline call's greeting", () => {
 });
 
 describe("a pipeline call whose ASR stops reading the caller's audio", () => {
-  let providers: Server;
   let url = "";
   let asrRequests = 0;
 
   beforeAll(async () => {
-    providers = createServer((req, res) => {
+    url = await startProviders((req, res) => {
       if (req.url !== ASR_PATH) return void res.writeHead(404).end();
       asrRequests++;
       req.pause(); // answers the headers, then never reads the caller's audio
       res.writeHead(200, { "content-type": "text/plain" });
       res.flushHeaders();
     });
-    await new Promise<void>((r) => providers.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(providers.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    providers.closeAllConnections();
-    await new Promise((r) => providers.close(r));
   });
 
   it("fails the ASR stream once the feed's cap is unread, records why, and reopens the ASR", async () => {
     const events: TCallEventInput[] = [];
-    const options: TPipelineOptions = {
-      uuid: "00000000-0000-4000-8000-00000000000b",
-      agent: { id: "support", greeting: "", prompt: "", providers: { asr: url, llm: url, tts: url } },
-      metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
-      timeouts: { responseMs: 2_000, idleMs: 60_000 },
-      turnTimeoutMs: 10_000,
-      recordEvent: (e) => events.push(e),
-      log: () => {},
-      onEnded: () => {},
-    };
+    const options = sessionOptions(url, { uuid: "00000000-0000-4000-8000-00000000000b", greeting: "", idleMs: 60_000, events });
     const session = createPipelineSession(options);
     session.bindHangup(() => {});
     const quiet = Buffer.alloc(320);
@@ -137,56 +150,37 @@ describe("a pipeline call whose ASR stops reading the caller's audio", () => {
 });
 
 describe("a pipeline call whose TTS streams far faster than real time", () => {
-  let providers: Server;
   let url = "";
   const tts = { bytesSent: 0, closed: false };
   const SECOND = Buffer.alloc(16_000, 0x10); // 1 s of audio
   const TEN_MINUTES = 600;
 
   beforeAll(async () => {
-    providers = createServer((req, res) => {
-      req.resume();
-      if (req.url === ASR_PATH) {
-        res.writeHead(200, { "content-type": "text/plain" });
-        res.flushHeaders();
-        return;
-      }
-      if (req.url !== TTS_PATH) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "audio/L16" });
-      res.on("close", () => {
-        tts.closed = true;
-      });
-      // As fast as the core takes it: ten minutes of speech for one greeting.
-      let sent = 0;
-      const more = () => {
-        while (sent < TEN_MINUTES && !res.destroyed) {
-          sent++;
-          tts.bytesSent += SECOND.length;
-          if (!res.write(SECOND)) return void res.once("drain", more);
-        }
-        res.end();
-      };
-      more();
-    });
-    await new Promise<void>((r) => providers.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(providers.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    providers.closeAllConnections();
-    await new Promise((r) => providers.close(r));
+    url = await startProviders(
+      listeningAsrAnd((res) => {
+        res.writeHead(200, { "content-type": "audio/L16" });
+        res.on("close", () => {
+          tts.closed = true;
+        });
+        // As fast as the core takes it: ten minutes of speech for one greeting.
+        let sent = 0;
+        const more = () => {
+          while (sent < TEN_MINUTES && !res.destroyed) {
+            sent++;
+            tts.bytesSent += SECOND.length;
+            if (!res.write(SECOND)) return void res.once("drain", more);
+          }
+          res.end();
+        };
+        more();
+      }),
+    );
   });
 
   it("queues at most MAX_QUEUED_MS ahead of the caller: the TTS stream waits for room (TCP pushes back)", async () => {
-    const session = createPipelineSession({
-      uuid: "00000000-0000-4000-8000-00000000000c",
-      agent: { id: "support", greeting: "A very long greeting.", prompt: "", providers: { asr: url, llm: url, tts: url } },
-      metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
-      timeouts: { responseMs: 2_000, idleMs: 60_000 },
-      turnTimeoutMs: 10_000,
-      recordEvent: () => {},
-      log: () => {},
-      onEnded: () => {},
-    });
+    const session = createPipelineSession(
+      sessionOptions(url, { uuid: "00000000-0000-4000-8000-00000000000c", greeting: "A very long greeting.", idleMs: 60_000 }),
+    );
     session.bindHangup(() => {});
     await new Promise((r) => setTimeout(r, 1_000));
     // Nothing plays here (no pacer): the queue is full, the rest waits at the provider. Over the
