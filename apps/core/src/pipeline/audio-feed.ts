@@ -1,6 +1,6 @@
-// The caller's audio on its way to the ASR. The AudioSocket side pushes 100 ms batches in as
-// they arrive — synchronously, on the hot path (50 frames/s per call) — and the stt stage pulls
-// them out as fast as the ASR reads. Caller audio is real time and cannot wait for a slow
+// The caller's audio on its way to the ASR. The AudioSocket side pushes batches in as they
+// arrive — synchronously, on the hot path (50 frames/s per call) — and the stt stage takes them
+// as fast as the ASR reads (flowing: no promise per batch). Caller audio is real time and cannot wait for a slow
 // reader, so what the ASR leaves unread is capped: past the cap the feed fails, the stt stage
 // fails with it and the session reopens the ASR. A stalled ASR never grows the core's memory.
 import { Channel, type TFlow, type TFlowable, type TFlowReader } from "./channel.ts";
@@ -16,7 +16,7 @@ export class AudioFeed implements TFlowable<Buffer> {
   constructor(
     private readonly options: {
       maxUnreadBytes?: number;
-      /** The cap was exceeded (the reader is told too, on its next pull). */
+      /** The cap was exceeded (the reader is told too: at once when flowing, else on its next pull). */
       onOverflow?: (err: ProviderError) => void;
     } = {},
   ) {
