@@ -18,11 +18,9 @@ import { TRPCError } from "@trpc/server";
 import type { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAppImages } from "../../../scripts/images.ts";
-import { workQueue } from "../src/server/jobs/queue.ts";
 import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { viaProxy } from "../src/server/tenant-core/client.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
-import { createRunExecutor } from "../src/worker/executor.ts";
 import { startConsoleHarness, startTestLicense, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
 
 const recorded = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", ".build", "images.json"), "utf8")) as Record<
@@ -93,15 +91,12 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
       edgeAliases: { [`${name}-traefik`]: ["license.dsai.localhost"] },
       license: { adminUrl: license.url, adminToken: ADMIN_TOKEN, urlForCores: "http://license.dsai.localhost" },
     });
-    const executor = createRunExecutor({
-      db: h.db,
+    stopWorking = await h.startWorker({
       provisioner: createProvisioner({ stateRoot: config.stateRoot, toolchain: loadToolchain(), asterisk: control }),
       license: createLicenseAdmin({ url: license.url, adminToken: ADMIN_TOKEN }),
       config,
       cores: { endpoint: proxy },
-      log: () => {},
     });
-    stopWorking = await workQueue(h.queue.boss, (tenantId) => executor.drainTenant(tenantId));
   }, 900_000);
 
   afterAll(async () => {

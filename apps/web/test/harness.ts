@@ -5,9 +5,10 @@ import { createLicenseServer, LICENSE_MIGRATIONS_DIR, type TLicenseServer } from
 import { applyMigrations, createTestDatabase, startTestServer } from "@dsai/postgres";
 import { createCaller } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
-import { startQueue } from "../src/server/jobs/queue.ts";
+import { startQueue, workQueue } from "../src/server/jobs/queue.ts";
 import type { TCoreEndpoint } from "../src/server/tenant-core/client.ts";
 import type { TDeployTarget } from "../src/server/tenants/lifecycle.ts";
+import { createRunExecutor, type TExecutorDeps } from "../src/worker/executor.ts";
 
 export const BASE_DOMAIN = "dsai.localhost";
 
@@ -45,6 +46,11 @@ export async function startConsoleHarness(o: { coreEndpoint?: TCoreEndpoint; pro
         providersImage: o.providersImage ?? "dsai/providers:test",
         targets: o.targets ?? ["docker"],
       }),
+    /** A worker on this console's queue, provisioning with `deps`; resolves to what stops it. */
+    async startWorker(deps: Omit<TExecutorDeps, "db">): Promise<() => Promise<void>> {
+      const executor = createRunExecutor({ db, log: () => {}, ...deps });
+      return workQueue(queue.boss, (tenantId) => executor.drainTenant(tenantId));
+    },
     /** Waits until the tenant reaches `status`; a failed tenant (or the deadline) ends it with its runs' errors. */
     async waitForTenant(slug: string, status: string, timeoutMs = 240_000) {
       const deadline = Date.now() + timeoutMs;

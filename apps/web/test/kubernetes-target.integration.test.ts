@@ -12,11 +12,9 @@ import type { TLicenseServer } from "@dsai/license";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { kubeApiBins, startKubeApi, type TKubeApi, type TKubeApiBins } from "../../../packages/stacks/testing/kube-api.ts";
-import { workQueue } from "../src/server/jobs/queue.ts";
 import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { createTenant } from "../src/server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
-import { createRunExecutor } from "../src/worker/executor.ts";
 import { startConsoleHarness, startTestLicense, type TConsoleHarness } from "./harness.ts";
 
 const toolchain = loadToolchain();
@@ -77,8 +75,7 @@ describe.skipIf(!bins)("tenants on a Kubernetes cluster", () => {
     });
     const cluster = config.kubernetes?.cluster;
     if (!cluster) throw new Error("the configuration lost its cluster");
-    const executor = createRunExecutor({
-      db: h.db,
+    const stopWorking = await h.startWorker({
       provisioner: createProvisioner({ stateRoot: config.stateRoot, toolchain }),
       kubernetes: {
         provisioner: createProvisioner({
@@ -89,9 +86,7 @@ describe.skipIf(!bins)("tenants on a Kubernetes cluster", () => {
       },
       license: createLicenseAdmin({ url: license.url, adminToken: ADMIN_TOKEN }),
       config,
-      log: () => {},
     });
-    const stopWorking = await workQueue(h.queue.boss, (tenantId) => executor.drainTenant(tenantId));
     onTestFinished(stopWorking);
     const owner = h.sessionOf(await h.make.user());
     const caller = h.callerAs(owner);

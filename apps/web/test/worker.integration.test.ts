@@ -12,7 +12,6 @@ import type { TLicenseServer } from "@dsai/license";
 import { createProvisioner, loadToolchain } from "@dsai/stacks";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { buildAppImages } from "../../../scripts/images.ts";
-import { workQueue } from "../src/server/jobs/queue.ts";
 import { createLicenseAdmin } from "../src/server/license/admin-client.ts";
 import { reconcileAll } from "../src/server/tenants/lifecycle.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
@@ -77,15 +76,13 @@ describe.skipIf(!ready)("the provisioning worker", () => {
   }, 300_000);
 
   it("provisions, suspends, reactivates and deletes a tenant from the queue, recording every run", async () => {
-    const executor = createRunExecutor({
-      db: h.db,
-      provisioner: createProvisioner({ stateRoot: config.stateRoot, toolchain: loadToolchain() }),
-      license: createLicenseAdmin({ url: license.url, adminToken: ADMIN_TOKEN }),
-      config,
-      log: () => {},
-    });
-    const stopWorking = await workQueue(h.queue.boss, (tenantId) => executor.drainTenant(tenantId));
-    onTestFinished(stopWorking);
+    onTestFinished(
+      await h.startWorker({
+        provisioner: createProvisioner({ stateRoot: config.stateRoot, toolchain: loadToolchain() }),
+        license: createLicenseAdmin({ url: license.url, adminToken: ADMIN_TOKEN }),
+        config,
+      }),
+    );
     const owner = h.sessionOf(await h.make.user());
     const caller = h.callerAs(owner);
     const slug = slugs.life;

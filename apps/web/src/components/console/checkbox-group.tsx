@@ -25,17 +25,21 @@ export function CheckboxGroup({
   );
 }
 
-/** A labelled select. */
+/** A labelled select, with its error next to it. An option is a value shown as is, or a value and its text. */
 export function Select({
   label,
   name,
   options,
   defaultValue,
+  required,
+  error,
 }: {
   label: string;
   name: string;
-  options: readonly string[];
+  options: readonly (string | { value: string; text: string })[];
   defaultValue?: string;
+  required?: boolean;
+  error?: string;
 }) {
   return (
     <div className="space-y-1.5">
@@ -46,12 +50,25 @@ export function Select({
         id={name}
         name={name}
         defaultValue={defaultValue}
+        required={required}
+        aria-invalid={Boolean(error) || undefined}
         className="block w-full rounded-md px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
       >
-        {options.map((o) => (
-          <option key={o}>{o}</option>
-        ))}
+        {options.map((o) =>
+          typeof o === "string" ? (
+            <option key={o}>{o}</option>
+          ) : (
+            <option key={o.value} value={o.value}>
+              {o.text}
+            </option>
+          ),
+        )}
       </select>
+      {error && (
+        <p role="alert" className="text-sm text-red-600">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 "use client";
-import { errorText } from "../../trpc/client.tsx";
+import { errorText, fieldErrors } from "../../trpc/client.tsx";
 // The shape every dashboard page of a tenant's configuration shares: a table of what exists
 // (with delete), a form to add one with each field's error next to it, and the "review changes"
 // bar for what reaches the tenant's stack.
@@ -18,7 +18,8 @@ export function ResourcePage<T>(o: {
   onDelete?: (row: T) => void;
   deleteError?: unknown;
   empty: string;
-  form: { title: string; error: unknown; fieldErrorsShown: boolean; children: React.ReactNode };
+  /** The add form; `error` shows in a banner unless it is about fields, shown next to them. */
+  form: { title: string; error: unknown; children: React.ReactNode };
   /** Shortcuts under the list (e.g. adding a ready-made set). */
   actions?: React.ReactNode;
   footer?: React.ReactNode;
@@ -62,7 +63,7 @@ export function ResourcePage<T>(o: {
       </Card>
       <Card className="space-y-4">
         <CardTitle>{o.form.title}</CardTitle>
-        {o.form.error && !o.form.fieldErrorsShown ? <Banner>{errorText(o.form.error)}</Banner> : null}
+        {o.form.error && Object.keys(fieldErrors(o.form.error)).length === 0 ? <Banner>{errorText(o.form.error)}</Banner> : null}
         {o.form.children}
       </Card>
       {o.footer}

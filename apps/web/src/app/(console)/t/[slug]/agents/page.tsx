@@ -3,6 +3,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
+import { Select } from "../../../../../components/console/checkbox-group.tsx";
+import { optionalText } from "../../../../../components/console/form-values.ts";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
@@ -80,7 +82,7 @@ export default function AgentsPage() {
         <form
           className="grid gap-4 md:grid-cols-2"
           action={(form) => {
-            const text = (k: string) => String(form.get(k) ?? "").trim() || undefined;
+            const text = (name: string) => optionalText(form, name);
             create.mutate({
               tenant: slug,
               data: {
@@ -111,26 +113,16 @@ export default function AgentsPage() {
             </div>
           </fieldset>
           {kinds.map((kind) => (
-            <div key={kind} className="space-y-1.5">
-              <label htmlFor={`profile-${kind}`} className="block text-sm font-medium text-slate-800">
-                {kind.toUpperCase()} profile
-              </label>
-              <select
-                id={`profile-${kind}`}
-                name={`profile-${kind}`}
-                className="block w-full rounded-md px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
-              >
-                <option value="">none</option>
-                {profiles.data
-                  ?.filter((p) => p.kind === kind)
-                  .map((p) => (
-                    <option key={p.id} value={p.id}>
-                      {p.name}
-                    </option>
-                  ))}
-              </select>
-              {errors[`profiles.${kind}`] && <p className="text-sm text-red-600">{errors[`profiles.${kind}`]}</p>}
-            </div>
+            <Select
+              key={kind}
+              label={`${kind.toUpperCase()} profile`}
+              name={`profile-${kind}`}
+              options={[
+                { value: "", text: "none" },
+                ...(profiles.data?.filter((p) => p.kind === kind).map((p) => ({ value: p.id, text: p.name })) ?? []),
+              ]}
+              error={errors[`profiles.${kind}`]}
+            />
           ))}
           <Field label="Language" name="language" placeholder="en-US" error={errors.language} />
           <Field label="Voice" name="voice" placeholder="en-us" error={errors.voice} />

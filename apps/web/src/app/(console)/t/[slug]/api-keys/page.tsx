@@ -1,6 +1,7 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
@@ -70,7 +71,7 @@ export default function ApiKeysPage() {
         <CardTitle>New API key</CardTitle>
         <form
           className="flex flex-wrap items-end gap-4"
-          action={(form) => create.mutate({ tenant: slug, data: { label: String(form.get("label") ?? "") } })}
+          action={(form) => create.mutate({ tenant: slug, data: { label: formText(form, "label") } })}
         >
           <Field label="Label" name="label" required placeholder="CRM integration" error={errors.label} className="min-w-64" />
           <Button type="submit" busy={create.isPending}>

@@ -1,6 +1,8 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
+import { Select } from "../../../../../components/console/checkbox-group.tsx";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Card, CardTitle } from "../../../../../components/ui/card.tsx";
@@ -78,25 +80,11 @@ export default function MembersPage() {
           <form
             className="flex flex-wrap items-end gap-4"
             action={(form) =>
-              add.mutate({ tenant: slug, data: { email: String(form.get("email") ?? ""), role: String(form.get("role") ?? "member") } })
+              add.mutate({ tenant: slug, data: { email: formText(form, "email"), role: formText(form, "role") || "member" } })
             }
           >
             <Field label="Email of their account" name="email" type="email" required error={errors.email} className="min-w-72" />
-            <div className="space-y-1.5">
-              <label htmlFor="role" className="block text-sm font-medium text-slate-800">
-                Role
-              </label>
-              <select
-                id="role"
-                name="role"
-                defaultValue="member"
-                className="block rounded-md px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
-              >
-                {ROLES.map((r) => (
-                  <option key={r}>{r}</option>
-                ))}
-              </select>
-            </div>
+            <Select label="Role" name="role" defaultValue="member" options={ROLES} />
             <Button type="submit" busy={add.isPending}>
               Add member
             </Button>

@@ -2,6 +2,8 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
+import { Select } from "../../../../../components/console/checkbox-group.tsx";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
@@ -35,7 +37,6 @@ export default function NumbersPage() {
       form={{
         title: "Add a number",
         error: create.error,
-        fieldErrorsShown: Object.keys(errors).length > 0,
         children: (
           <form
             className="grid gap-4 md:grid-cols-3"
@@ -43,8 +44,8 @@ export default function NumbersPage() {
               create.mutate({
                 tenant: slug,
                 data: {
-                  number: String(form.get("number") ?? "").trim(),
-                  agentId: String(form.get("agentId") ?? ""),
+                  number: formText(form, "number"),
+                  agentId: formText(form, "agentId"),
                   record: form.get("record") === "on",
                 },
               })
@@ -58,24 +59,13 @@ export default function NumbersPage() {
               error={errors.number}
               hint="E.164 or an internal number: 2-15 digits."
             />
-            <div className="space-y-1.5">
-              <label htmlFor="agentId" className="block text-sm font-medium text-slate-800">
-                Agent
-              </label>
-              <select
-                id="agentId"
-                name="agentId"
-                required
-                className="block w-full rounded-md px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
-              >
-                {agents.data?.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.name} ({a.id})
-                  </option>
-                ))}
-              </select>
-              {errors.agentId && <p className="text-sm text-red-600">{errors.agentId}</p>}
-            </div>
+            <Select
+              label="Agent"
+              name="agentId"
+              required
+              options={agents.data?.map((a) => ({ value: a.id, text: `${a.name} (${a.id})` })) ?? []}
+              error={errors.agentId}
+            />
             <label className="flex items-center gap-2 self-end pb-2 text-sm">
               <input type="checkbox" name="record" /> Record calls
             </label>

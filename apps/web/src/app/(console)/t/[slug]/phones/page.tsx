@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { CheckboxGroup } from "../../../../../components/console/checkbox-group.tsx";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
@@ -35,7 +36,6 @@ export default function PhonesPage() {
       form={{
         title: "New phone",
         error: create.error,
-        fieldErrorsShown: Object.keys(errors).length > 0,
         children: (
           <form
             className="grid gap-4 md:grid-cols-3"
@@ -43,8 +43,8 @@ export default function PhonesPage() {
               create.mutate({
                 tenant: slug,
                 data: {
-                  id: String(form.get("id") ?? "").trim(),
-                  extension: String(form.get("extension") ?? "").trim(),
+                  id: formText(form, "id"),
+                  extension: formText(form, "extension"),
                   password: String(form.get("password") ?? ""),
                   codecs: form.getAll("codecs").map(String),
                 },

@@ -5,6 +5,7 @@ import { useParams } from "next/navigation";
 import { useState } from "react";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { Select } from "../../../../../components/console/checkbox-group.tsx";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Banner } from "../../../../../components/ui/banner.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
@@ -69,12 +70,11 @@ export default function ProvidersPage() {
       form={{
         title: "New provider profile",
         error: create.error,
-        fieldErrorsShown: Object.keys(errors).length > 0,
         children: (
           <form
             className="grid gap-4 md:grid-cols-2"
             action={(form) => {
-              const text = (k: string) => String(form.get(k) ?? "").trim();
+              const text = (name: string) => formText(form, name);
               create.mutate({
                 tenant: slug,
                 data: {

@@ -4,12 +4,11 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { ApplyChanges } from "../../../../../components/console/apply-changes.tsx";
 import { CheckboxGroup, Select } from "../../../../../components/console/checkbox-group.tsx";
+import { optionalText } from "../../../../../components/console/form-values.ts";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
 import { Field } from "../../../../../components/ui/field.tsx";
 import { fieldErrors, useRefetchAfterChange, useTRPC } from "../../../../../trpc/client.tsx";
-
-const text = (form: FormData, k: string) => String(form.get(k) ?? "").trim() || undefined;
 
 export default function TrunksPage() {
   const { slug } = useParams<{ slug: string }>();
@@ -38,7 +37,6 @@ export default function TrunksPage() {
       form={{
         title: "New trunk",
         error: create.error,
-        fieldErrorsShown: Object.keys(errors).length > 0,
         children: (
           <form
             className="grid gap-4 md:grid-cols-3"
@@ -46,14 +44,14 @@ export default function TrunksPage() {
               create.mutate({
                 tenant: slug,
                 data: {
-                  id: text(form, "id"),
-                  mode: text(form, "mode"),
-                  host: text(form, "host"),
-                  port: Number(text(form, "port") ?? 5060),
-                  transport: text(form, "transport"),
-                  username: text(form, "username"),
-                  password: text(form, "password"),
-                  match: (text(form, "match") ?? "")
+                  id: optionalText(form, "id"),
+                  mode: optionalText(form, "mode"),
+                  host: optionalText(form, "host"),
+                  port: Number(optionalText(form, "port") ?? 5060),
+                  transport: optionalText(form, "transport"),
+                  username: optionalText(form, "username"),
+                  password: optionalText(form, "password"),
+                  match: (optionalText(form, "match") ?? "")
                     .split(",")
                     .map((m) => m.trim())
                     .filter(Boolean),

@@ -3,6 +3,7 @@ import { WEBHOOK_EVENTS } from "@dsai/contracts/webhook-events";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useParams } from "next/navigation";
 import { CheckboxGroup } from "../../../../../components/console/checkbox-group.tsx";
+import { formText } from "../../../../../components/console/form-values.ts";
 import { ResourcePage } from "../../../../../components/console/resource-page.tsx";
 import { WebhookDeliveries } from "../../../../../components/console/webhook-deliveries.tsx";
 import { Button } from "../../../../../components/ui/button.tsx";
@@ -44,14 +45,13 @@ export default function WebhooksPage() {
       form={{
         title: "New webhook",
         error: create.error,
-        fieldErrorsShown: Object.keys(errors).length > 0,
         children: (
           <form
             className="space-y-4"
             action={(form) =>
               create.mutate({
                 tenant: slug,
-                data: { url: String(form.get("url") ?? "").trim(), events: form.getAll("events").map(String) },
+                data: { url: formText(form, "url"), events: form.getAll("events").map(String) },
               })
             }
           >
