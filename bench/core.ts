@@ -360,7 +360,7 @@ async function main(): Promise<void> {
   async function withEcho<T>(fn: (core: TUnderTest) => Promise<T>): Promise<T> {
     const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
     const { child } = await spawnUntil(
-      ["bench/audiosocket-echo.ts"],
+      [process.env.BENCH_CORE_ECHO ?? "bench/audiosocket-echo.ts"],
       { ECHO_HTTP_PORT: String(httpPort), ECHO_AUDIOSOCKET_PORT: String(audioSocketPort) },
       /echo: HTTP on/,
       CORE_CPUS,

@@ -23,7 +23,7 @@ async function step(port: number, n: number) {
     await new Promise((r) => socket.once("connect", r));
     socket.setNoDelay(true);
     sockets.push(socket);
-    pacer.add({ sendFrame: () => socket.write(encodeAudio(pcm)) });
+    pacer.add({ turn: () => socket.write(encodeAudio(pcm)) });
   }
   await new Promise((r) => setTimeout(r, WARM_UP_MS));
   const s = pacer.stats;

@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeAudio, encodeDtmf, encodeUuid, FrameDecoder, type TFrame } from "../src/audiosocket/frame.ts";
 import { OutboundAudio } from "../src/audiosocket/outbound-audio.ts";
-import { Pacer } from "../src/audiosocket/pacer.ts";
+import { Pacer, SLOT_FILL, SLOTS } from "../src/audiosocket/pacer.ts";
 import { createAudioSocketServer, type TAudioSocketServer, type TCallSession, type THangupCause } from "../src/audiosocket/server.ts";
 
 type TRecordedSession = TCallSession & {
@@ -19,7 +19,7 @@ function recordingSession(): TRecordedSession {
     outbound: new OutboundAudio(),
     audio: [],
     digits: [],
-    onAudio: (pcm) => s.audio.push(pcm),
+    onAudio: (pcm) => s.audio.push(Buffer.from(pcm)), // a view of a reused buffer: copied
     onDtmf: (d) => s.digits.push(d),
     onEnd: (cause, detail) => {
       s.ended = { cause, detail };
@@ -52,6 +52,11 @@ const until = async (cond: () => boolean, ms = 3000) => {
     await new Promise((r) => setTimeout(r, 5));
   }
 };
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Streams that do nothing but keep every phase slot awake, as many calls do. */
+const wakeEverySlot = (pacer: Pacer) => Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
 
 let server: TAudioSocketServer | undefined;
 afterEach(async () => {
@@ -95,10 +100,11 @@ describe("AudioSocket server", () => {
     expect(session.ended?.cause).toBe("caller_hangup");
   });
 
-  it("starts an utterance at once instead of on the next tick, then pays the frame back", async () => {
+  it("among many calls, starts an utterance at once instead of on the next tick, then pays the frame back", async () => {
     const uuid = randomUUID();
     const session = recordingSession();
-    const { port } = await startServer(new Map([[uuid, session]]));
+    const { port, pacer } = await startServer(new Map([[uuid, session]]));
+    const others = wakeEverySlot(pacer);
     const peer = await asterisk(port);
     peer.socket.write(encodeUuid(uuid));
     await until(() => peer.received.length >= 10); // connected, silence flowing
@@ -125,6 +131,54 @@ describe("AudioSocket server", () => {
     expect(perSecond).toBeGreaterThan(47);
     expect(perSecond).toBeLessThan(53);
     peer.socket.end();
+    for (const h of others) h.remove();
+  });
+
+  it("among many calls, takes in each caller's audio a few ms after it arrives, whatever the caller's phase", async () => {
+    const sessions = new Map<string, TCallSession>();
+    const arrivals: Map<number, number>[] = [];
+    const uuids = [0, 1, 2].map(() => {
+      const uuid = randomUUID();
+      const taken = new Map<number, number>();
+      arrivals.push(taken);
+      const s = recordingSession();
+      // Each frame carries its number: when the call took it in, by number.
+      s.onAudio = (pcm) => void taken.set(pcm.readUInt32LE(0), performance.now());
+      sessions.set(uuid, s);
+      return uuid;
+    });
+    const { port, pacer } = await startServer(sessions);
+    const others = wakeEverySlot(pacer);
+    const peers = await Promise.all(uuids.map(() => asterisk(port)));
+    const sentAt = peers.map(() => new Map<number, number>());
+    // Three callers on their own 20 ms clocks, 7 ms apart.
+    const clocks = peers.map((peer, i) => {
+      peer.socket.write(encodeUuid(uuids[i] as string));
+      let n = 0;
+      let timer: NodeJS.Timeout;
+      const start = performance.now() + i * 7;
+      const send = () => {
+        const frame = Buffer.alloc(320);
+        frame.writeUInt32LE(n, 0);
+        sentAt[i]?.set(n, performance.now());
+        peer.socket.write(encodeAudio(frame));
+        n++;
+        timer = setTimeout(send, Math.max(0, start + n * 20 - performance.now()));
+      };
+      timer = setTimeout(send, i * 7);
+      return { stop: () => clearTimeout(timer) };
+    });
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (const clock of clocks) clock.stop();
+    for (const h of others) h.remove();
+    // Over the last second: unaligned, a frame waits 10 ms on average for its call's turn.
+    for (const [i, taken] of arrivals.entries()) {
+      const waits = [...taken].filter(([n]) => n >= 75).map(([n, at]) => at - (sentAt[i]?.get(n) ?? at));
+      expect(waits.length).toBeGreaterThan(40);
+      expect(median(waits)).toBeLessThan(6);
+    }
+    expect(pacer.stats.alignments).toBeGreaterThan(0);
+    for (const p of peers) p.socket.end();
   });
 
   it("refuses a UUID it never opened, with a hang-up frame", async () => {

@@ -2,7 +2,7 @@
 // (few calls share a slot: a wake-up costs more than a write), and a reply that starts while its
 // call is idle moved to a slot due sooner instead of waiting for its own.
 import { describe, expect, it } from "vitest";
-import { FRAME_MS, Pacer, SLOT_FILL, SLOTS } from "../src/audiosocket/pacer.ts";
+import { FRAME_MS, Pacer, PROBE_EVERY, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -17,7 +17,7 @@ describe("pacer", () => {
     const handles = Array.from({ length: count }, (_, i) => {
       sendTimes[i] = [];
       return pacer.add({
-        sendFrame: () => {
+        turn: () => {
           sendTimes[i]?.push(performance.now());
           // One batch = the frames written in one synchronous run of the timer.
           if (!open) {
@@ -59,11 +59,12 @@ describe("pacer", () => {
     expect(wakeUps).toBeLessThanOrEqual(22);
   });
 
-  it("moves a call whose reply starts to the next slot: the first frame waits about 2 ms, not 20", async () => {
+  it("moves a call whose reply starts to the next awake slot: among many calls the first frame waits about 2 ms, not 20", async () => {
     const pacer = new Pacer();
-    const others = Array.from({ length: SLOTS - 1 }, () => pacer.add({ sendFrame: () => {} }));
+    // Enough calls to wake every slot.
+    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
     let sent: (() => void) | undefined;
-    const call = pacer.add({ sendFrame: () => sent?.() });
+    const call = pacer.add({ turn: () => sent?.() });
     const waits: number[] = [];
     for (let trial = 0; trial < 7; trial++) {
       // Right after the call's own frame, its next one is 20 ms away; rephase makes it the next slot.
@@ -81,5 +82,53 @@ describe("pacer", () => {
     for (const h of others) h.remove();
     expect(median(waits)).toBeLessThan(FRAME_MS / 2);
     expect(pacer.stats.rephases).toBeGreaterThanOrEqual(7);
+  });
+
+  it("never wakes for a reply among few calls: the call keeps its slot and the reply waits for its turn", async () => {
+    const pacer = new Pacer();
+    const turns: number[] = [];
+    const calls = Array.from({ length: 3 }, () => pacer.add({ turn: () => turns.push(performance.now()) }));
+    await sleep(60);
+    for (const c of calls) c.rephase();
+    await sleep(100);
+    for (const c of calls) c.remove();
+    expect(pacer.stats.rephases).toBe(0);
+    // One slot: every turn of the three calls falls in one of few bursts per 20 ms.
+    const bursts = turns.filter((t, i) => i === 0 || t - (turns[i - 1] as number) > 1).length;
+    expect(bursts).toBeLessThanOrEqual(Math.ceil(160 / FRAME_MS) + 1);
+  });
+
+  it("moves a call one slot earlier when a probe finds its audio already there, and one later when its turn finds none", async () => {
+    const pacer = new Pacer();
+    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
+    const turnsAt: number[] = [];
+    let probes = 0;
+    let early = true;
+    const call = pacer.add({
+      turn: () => turnsAt.push(performance.now()),
+      probe: () => {
+        probes++;
+        return early;
+      },
+    });
+    // Audio always early: the call walks one slot earlier per probe, every PROBE_EVERY frames.
+    await sleep(PROBE_EVERY * FRAME_MS * 4 + 30);
+    early = false;
+    const walked = pacer.stats.alignments;
+    expect(probes).toBeGreaterThanOrEqual(3);
+    expect(walked).toBe(probes);
+    // Each move shortens one interval to 18 ms: nothing bunched, nothing skipped.
+    const intervals = turnsAt.slice(1).map((t, i) => t - (turnsAt[i] as number));
+    expect(Math.min(...intervals)).toBeGreaterThan(FRAME_MS - 2 * SLOT_MS - 1.5);
+    // A turn that found nothing: one slot later, and the next turn comes after 22 ms, not 2.
+    const before = turnsAt.length;
+    call.later();
+    expect(pacer.stats.alignments).toBe(walked + 1);
+    await sleep(3 * FRAME_MS + 5);
+    const after = turnsAt.slice(before - 1);
+    const gaps = after.slice(1).map((t, i) => t - (after[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThan(FRAME_MS - 1.5);
+    call.remove();
+    for (const h of others) h.remove();
   });
 });

@@ -83,8 +83,9 @@ function decodeControl(type: number, payload: Buffer): Exclude<TFrame, { kind: "
  */
 export type TFrameSink = {
   /**
-   * `pcm` is a view of the bytes read from the socket, not a copy: Node gives each read its own
-   * buffer sized to what was read, so a view kept by the consumer pins at most that read.
+   * `pcm` is a view of the bytes passed to `decode`, not a copy, and the server reads every call
+   * into one reused buffer: it is valid only during this call. A consumer that keeps audio
+   * copies it.
    */
   audio(pcm: Buffer, sampleRate: number): void;
   control(frame: Exclude<TFrame, { kind: "audio" }>): void;

@@ -1,19 +1,31 @@
-// One scheduler paces the outbound audio of every call in the process: a single timer on a
-// monotonic clock and a fixed grid (no drift: slot tick k is due at start + k * SLOT_MS whatever
-// the timer's lateness). Each call sends one frame every 20 ms at its own phase: the 20 ms are
-// cut into SLOTS phase slots, and a call belongs to one slot.
+// One scheduler is the clock of every call in the process: a single timer on a monotonic clock
+// and a fixed grid (no drift: slot tick k is due at start + k * SLOT_MS whatever the timer's
+// lateness). Each call has one turn every 20 ms at its own phase, in which it takes in what
+// Asterisk sent and sends one frame (server.ts): the 20 ms are cut into SLOTS phase slots, and a
+// call belongs to one slot.
 //
 // Why one timer: a timer per call costs a wake-up per call every 20 ms and lets calls drift apart.
 // Why phase slots: Asterisk runs each channel on its own 20 ms clock, so channels are spread over
-// the 20 ms anyway; sending every call's frame in one burst per 20 ms would hold the event loop
-// for the whole burst (inbound audio waits behind it) and make the last call of the burst late.
-// With slots each wake-up writes a tenth of the calls, and a reply that arrives while its call is
-// idle moves the call to the next slot: its first frame waits at most SLOT_MS, not 20 ms.
+// the 20 ms anyway; serving every call in one burst per 20 ms would make the last call of the
+// burst late and take in every caller's audio up to 20 ms after it arrived. With slots each
+// wake-up serves a tenth of the calls, and each call's turn follows its own audio:
 //
-// Why few slots for few calls: every wake-up costs ~10 µs of CPU whatever it writes (epoll, the
-// timer list, the microtask checkpoint), so a slot with one call in it is mostly overhead. Calls
-// fill a slot up to SLOT_FILL before the next one opens, empty slots are never woken for, and the
-// timer is set in whole milliseconds (libuv's unit) so it never fires early and has to be re-armed.
+// Why alignment: a call's turn reads what Asterisk sent since the last one, so its audio waits
+// for the turn — up to 20 ms. Every PROBE_EVERY frames the pacer looks at a call's socket
+// PROBE_LEAD_SLOTS slot ticks before its turn (a read, while serving that earlier slot anyway):
+// audio already there means the turn comes too late, and the call moves one slot earlier (and is
+// probed again at its next frame, so a new call is aligned within 180 ms); a turn
+// that finds nothing means its audio comes just after it, and the call moves one slot later. The
+// turn settles 2-4 ms after the caller's frames arrive. Calls move only while they send silence
+// (an interval of 18 or 22 ms is heard by nobody) and only into slots already woken for others.
+//
+// Why few slots for few calls: every wake-up costs 50-250 µs of CPU on this kind of virtual
+// machine whatever it serves (leaving idle, epoll, the timer list, the microtask checkpoint),
+// and a call's turn ~20 µs, so a slot with one call in it is mostly overhead. Calls fill a slot
+// up to SLOT_FILL before the next one opens, empty slots are never woken for (nor opened by a
+// reply or an alignment), and the timer is set in whole milliseconds (libuv's unit) so it never
+// fires early and has to be re-armed. Few calls are therefore not aligned, and a reply among them
+// waits for the next slot already woken: at one slot, up to 20 ms.
 
 export const FRAME_MS = 20;
 export const SLOTS = 10;
@@ -22,26 +34,31 @@ export const SLOT_MS = FRAME_MS / SLOTS;
 export const LATE_AFTER_MS = 10;
 /** When the process stalls longer than this, the grid restarts instead of bursting frames. */
 const MAX_CATCH_UP_MS = 60;
-/** Calls a slot takes before another slot opens: a burst of 8 writes holds the loop ~0.1 ms. */
-export const SLOT_FILL = 8;
-/**
- * A rephased call joins a slot already woken for other calls when one is due within this many
- * slot ticks (4 ms) instead of opening an empty one: 2 ms more for its first frame, 50 fewer
- * wake-ups a second.
- */
-const REPHASE_JOIN_TICKS = 2;
+/** Calls a slot takes before another slot opens: a burst of 10 turns holds the loop ~0.2 ms. */
+export const SLOT_FILL = 10;
 /** A slot tick due this close is served now: the timer's millisecond resolution, not lateness. */
 const EARLY_MS = 0.5;
+/** Frames between two probes of a call (one extra read every 100 ms: a phase drifts far slower). */
+export const PROBE_EVERY = 5;
+/** A probe looks this many slot ticks (4 ms) ahead of the call's turn: 2 ms of late jitter never misses the turn. */
+export const PROBE_LEAD_SLOTS = 2;
 
 export type TPacedStream = {
-  /** Sends one 20 ms frame now. */
-  sendFrame(): void;
+  /** The call's turn: reads what arrived and sends one 20 ms frame, now. */
+  turn(): void;
+  /**
+   * A look PROBE_LEAD_SLOTS before the turn: reads what already arrived. True when there was
+   * audio and the call may move (it sends silence): the pacer moves it one slot earlier.
+   */
+  probe?(): boolean;
 };
 
 export type TPacedHandle = {
   remove(): void;
-  /** Moves the call to the next slot due (its next frame goes out within SLOT_MS). */
+  /** Moves the call to the next slot due that is awake (its next frame goes out sooner). */
   rephase(): void;
+  /** The turn found nothing (the call's audio comes just after it): one slot later, if that slot is awake. */
+  later(): void;
 };
 
 /** Upper bounds (ms) of the lateness and jitter histograms, cumulative like Prometheus buckets. */
@@ -57,9 +74,19 @@ export type TPacerStats = {
   /** Intervals counted in jitterBuckets (a call's first frame, and the first after a rephase, have none). */
   intervals: number;
   rephases: number;
+  /** Calls moved one slot earlier or later to follow their caller's audio. */
+  alignments: number;
 };
 
-type TEntry = { stream: TPacedStream; slot: number; lastSentAt: number };
+type TEntry = {
+  stream: TPacedStream;
+  slot: number;
+  lastSentAt: number;
+  /** Frames until the next probe. */
+  probeIn: number;
+  /** Moved one slot later during its own slot's tick: the next tick of that slot is not its turn yet. */
+  skipNext: boolean;
+};
 
 const nowMs = (): number => performance.now();
 
@@ -78,7 +105,7 @@ export class Pacer {
   private tick = 0;
   /** The last slot tick served. */
   private served = -1;
-  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, rephases: 0 };
+  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, rephases: 0, alignments: 0 };
   /** Frames per bucket, not cumulative: one increment per frame; `stats` adds them up when read. */
   private readonly lateness = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
   private readonly jitter = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
@@ -113,7 +140,7 @@ export class Pacer {
       slot = 0;
       for (let s = 1; s < SLOTS; s++) if (this.slotSize(s) < this.slotSize(slot)) slot = s;
     }
-    const entry: TEntry = { stream, slot, lastSentAt: Number.NaN };
+    const entry: TEntry = { stream, slot, lastSentAt: Number.NaN, probeIn: PROBE_EVERY, skipNext: false };
     (this.slots[slot] as Set<TEntry>).add(entry);
     this.count++;
     let removed = false;
@@ -127,37 +154,27 @@ export class Pacer {
       },
       rephase: () => {
         if (removed) return;
-        // The next slot due that is not crowded (replies that arrive together must not pile their
-        // calls into one slot) — or, a little later, one that is already woken for other calls.
+        // The next awake slot due that is not crowded (replies that arrive together must not pile
+        // their calls into one slot).
         const crowded = Math.max(SLOT_FILL, Math.ceil((this.count / SLOTS) * 1.5) + 1);
         const first = this.nextDueTick();
-        let chosen = -1;
         for (let i = 0; i < SLOTS; i++) {
           const s = (first + i) % SLOTS;
-          const size = this.slotSize(s) - (s === entry.slot ? 1 : 0);
-          if (size >= crowded) continue;
-          if (chosen < 0) chosen = i;
-          if (size > 0 && i <= REPHASE_JOIN_TICKS) {
-            chosen = i;
-            break;
-          }
-          if (i >= REPHASE_JOIN_TICKS) break;
+          if (s === entry.slot) return; // its own turn is the next one
+          const size = this.slotSize(s);
+          if (size === 0 || size >= crowded) continue;
+          this.move(entry, s);
+          this.counts.rephases++;
+          return;
         }
-        if (chosen < 0) return;
-        const tick = first + chosen;
-        const next = tick % SLOTS;
-        if (entry.slot === next) return;
-        (this.slots[entry.slot] as Set<TEntry>).delete(entry);
-        entry.slot = next;
-        entry.lastSentAt = Number.NaN; // the shortened interval is deliberate, not jitter
-        (this.slots[next] as Set<TEntry>).add(entry);
-        this.counts.rephases++;
-        // The timer may be set for a later slot (empty ones are skipped): bring it forward.
-        if (this.timer && tick < this.tick) {
-          this.tick = tick;
-          clearTimeout(this.timer);
-          this.schedule();
-        }
+      },
+      later: () => {
+        const next = (entry.slot + 1) % SLOTS;
+        if (removed || this.slotSize(next) === 0) return;
+        this.move(entry, next);
+        // Called during its turn: the same slot's tick comes again in SLOT_MS, not its next turn.
+        entry.skipNext = true;
+        this.counts.alignments++;
       },
     };
   }
@@ -169,6 +186,13 @@ export class Pacer {
 
   private slotSize(slot: number): number {
     return (this.slots[slot] as Set<TEntry>).size;
+  }
+
+  private move(entry: TEntry, slot: number): void {
+    (this.slots[entry.slot] as Set<TEntry>).delete(entry);
+    entry.slot = slot;
+    entry.lastSentAt = Number.NaN; // the changed interval is deliberate, not jitter
+    (this.slots[slot] as Set<TEntry>).add(entry);
   }
 
   private dueAt(tick: number): number {
@@ -203,17 +227,44 @@ export class Pacer {
       this.served = this.tick;
       this.tick++;
       for (const entry of slot) {
+        if (entry.skipNext) {
+          entry.skipNext = false;
+          continue;
+        }
         const sentAt = nowMs();
         try {
-          entry.stream.sendFrame();
+          entry.stream.turn();
         } catch {
           // A stream's failure is its own call's business (it removes itself); others go on.
         }
         this.record(entry, sentAt, due);
       }
+      this.probe((this.served + PROBE_LEAD_SLOTS) % SLOTS);
     }
     if (this.count > 0) this.schedule();
     else this.timer = undefined;
+  }
+
+  /** Probes the calls of `slot` that are due one (see "Why alignment" at the top). */
+  private probe(slot: number): void {
+    const earlier = (slot + SLOTS - 1) % SLOTS;
+    if (this.slotSize(earlier) === 0) return;
+    for (const entry of this.slots[slot] as Set<TEntry>) {
+      if (--entry.probeIn > 0 || !entry.stream.probe) continue;
+      let early = false;
+      try {
+        early = entry.stream.probe();
+      } catch {
+        // As for a turn: the call ends itself.
+      }
+      // A call on the move is probed again at its next frame: aligned within 9 frames, not 9 probes.
+      entry.probeIn = early ? 1 : PROBE_EVERY;
+      // Still there: a probe that met the end of the call removed it.
+      if (early && (this.slots[slot] as Set<TEntry>).has(entry)) {
+        this.move(entry, earlier);
+        this.counts.alignments++;
+      }
+    }
   }
 
   private record(entry: TEntry, sentAt: number, due: number): void {

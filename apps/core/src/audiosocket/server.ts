@@ -1,6 +1,11 @@
 // The AudioSocket server: Asterisk connects once per call, sends the call's UUID, then audio,
 // DTMF and (sometimes) a hang-up frame. A call the core did not open over HTTP is refused.
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
+//
+// Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
+// 20 ms, a call takes in what Asterisk sent since its last turn and sends its next frame. The
+// event loop never reads an AudioSocket connection while its call runs; a call that ends politely
+// (agent hang-up, refusal, the server stopping) is handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
 import {
   encodeAudio,
@@ -15,15 +20,30 @@ import {
 } from "./frame.ts";
 import type { OutboundAudio } from "./outbound-audio.ts";
 import type { Pacer } from "./pacer.ts";
+import { END_OF_STREAM, NOTHING_YET, PolledSocket } from "./polled-socket.ts";
 
-/** Encoded once: most frames of a call are silence, and a written buffer is never modified. */
+/** Encoded once: most frames of a call are silence. */
 const SILENT_FRAME = encodeAudio(Buffer.alloc(SLIN8_FRAME_BYTES));
+/**
+ * Every call's reads and writes go through these two buffers, one call at a time: the kernel
+ * copies a written frame at once, and the frames read are handled before the next call's turn.
+ * 64 KiB holds 3 s of audio a stalled process may find waiting.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const SPEECH_FRAME = newAudioFrame();
+/** A call's turn reads at most this many times (a full buffer each) before the next call's turn. */
+const MAX_READS_PER_TURN = 4;
+/** Turns with audio before an empty turn means the call's turn is misplaced (not a late start). */
+const ALIGNED_AFTER_TURNS = 10;
+/** A call that ends politely waits this long for Asterisk to close after our hang-up frame. */
+const GOODBYE_MS = 2_000;
 
 export type THangupCause = "caller_hangup" | "agent_hangup" | "protocol_error" | "peer_error" | "refused" | "server_stopping";
 
 /** What the server needs from an opened call. */
 export type TCallSession = {
   outbound: OutboundAudio;
+  /** `pcm` is valid only during the call (a view of a reused buffer): copy what you keep. */
   onAudio(pcm: Buffer, sampleRate: number): void;
   onDtmf(digit: string): void;
   /** The connection ended; `cause` says why. Called exactly once. */
@@ -56,60 +76,56 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
   const enders = new Set<(cause: THangupCause) => void>();
   let server: Server | undefined;
   let port = 0;
+  const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
 
   function handle(socket: Socket): void {
     sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    // Errors surface from reads and writes on the pacer's clock; this only keeps a late one (on
+    // the goodbye path) from becoming an uncaught exception.
+    socket.on("error", () => {});
     socket.setNoDelay(true);
+    let polled: PolledSocket;
+    try {
+      polled = new PolledSocket(socket);
+    } catch (err) {
+      options.onError?.(undefined, (err as Error).message);
+      socket.destroy();
+      return;
+    }
     const decoder = new FrameDecoder();
     let uuid: string | undefined;
     let session: TCallSession | undefined;
-    let removeFromPacer: (() => void) | undefined;
     let ended = false;
+    let lastWasSilent = true;
     const uuidTimer = setTimeout(() => end("protocol_error", "no UUID frame"), options.uuidTimeoutMs ?? 5_000);
 
     function end(cause: THangupCause, detail?: string): void {
       if (ended) return;
       ended = true;
       clearTimeout(uuidTimer);
-      removeFromPacer?.();
+      paced.remove();
+      polled.release();
       enders.delete(end);
       if (cause === "protocol_error" || cause === "refused" || cause === "peer_error") options.onError?.(uuid, detail ?? cause);
-      if (cause === "agent_hangup" || cause === "refused" || cause === "server_stopping") {
-        // A hang-up frame tells Asterisk the far end is gone; then close our side.
-        socket.end(encodeHangup());
-      } else {
-        socket.destroy();
-      }
+      if (cause === "agent_hangup" || cause === "refused" || cause === "server_stopping") goodbye(socket);
+      else socket.destroy();
       session?.onEnd(cause, detail);
     }
     enders.add(end);
 
-    function onFrame(frame: Exclude<TFrame, { kind: "audio" }>) {
+    function onControl(frame: Exclude<TFrame, { kind: "audio" }>) {
       if (!session) {
         if (frame.kind !== "uuid") return end("protocol_error", `first frame was ${frame.kind}, not the call UUID`);
         clearTimeout(uuidTimer);
         uuid = frame.uuid;
         session = options.resolveCall(frame.uuid);
         if (!session) return end("refused", `unknown call ${frame.uuid}`);
-        const s = session;
-        s.bindHangup(() => end("agent_hangup"));
-        const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
-        let lastWasSilent = true;
-        const paced = options.pacer.add({
-          sendFrame: () => {
-            if (socket.writableLength > maxBuffered) return end("peer_error", "peer stopped reading audio");
-            lastWasSilent = s.outbound.idle;
-            if (lastWasSilent) return void socket.write(SILENT_FRAME);
-            const frame = newAudioFrame();
-            s.outbound.readFrameInto(frame, HEADER_BYTES);
-            socket.write(frame);
-          },
-        });
-        removeFromPacer = paced.remove;
+        session.bindHangup(() => end("agent_hangup"));
         // A reply that starts while the call is sending silence moves the call to the next phase
         // slot: its first frame goes out within 2 ms instead of up to 20 ms later. Asterisk sees
         // one shortened interval between silence and speech, never two speech frames bunched.
-        s.outbound.onWake = () => {
+        session.outbound.onWake = () => {
           if (lastWasSilent) paced.rephase();
         };
         return;
@@ -133,27 +149,90 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         session.onAudio(pcm, sampleRate);
       },
       control(frame) {
-        if (!ended) onFrame(frame);
+        if (!ended) onControl(frame);
       },
     };
-    socket.on("data", (chunk: Buffer) => {
-      if (ended) return;
-      try {
-        decoder.decode(chunk, sink);
-      } catch (err) {
-        // Garbage ends the call; so does a bug in its pipeline — never the server.
-        end("protocol_error", err instanceof FrameError ? err.message : `session failed: ${(err as Error).message}`);
+
+    /** Takes in what Asterisk sent since the last look: the bytes read, or -1 once the call has ended. */
+    function takeIn(): number {
+      let taken = 0;
+      for (let reads = 0; reads < MAX_READS_PER_TURN; reads++) {
+        const n = polled.read(READ_BUFFER);
+        if (n === NOTHING_YET) break;
+        if (n === END_OF_STREAM) {
+          // Asterisk ends a call by closing the socket (no 0x00 frame, observed on Asterisk 22).
+          end("caller_hangup", decoder.buffered > 0 ? `stream ended inside a frame (${decoder.buffered} bytes)` : undefined);
+          return -1;
+        }
+        decoder.decode(READ_BUFFER.subarray(0, n), sink);
+        if (ended) return -1;
+        taken += n;
+        if (n < READ_BUFFER.length) break;
       }
+      return taken;
+    }
+
+    function sendFrame(s: TCallSession): void {
+      if (polled.backlogBytes > maxBuffered) {
+        end("peer_error", "peer stopped reading audio");
+        return;
+      }
+      lastWasSilent = s.outbound.idle;
+      if (lastWasSilent) {
+        polled.write(SILENT_FRAME);
+        return;
+      }
+      s.outbound.readFrameInto(SPEECH_FRAME, HEADER_BYTES);
+      polled.write(SPEECH_FRAME);
+    }
+
+    /** A failure ends this call only: garbage, a reset, or a bug in its pipeline — never the server. */
+    function fail(err: unknown): void {
+      if (err instanceof FrameError) end("protocol_error", err.message);
+      else if ((err as NodeJS.ErrnoException).syscall) end("peer_error", (err as Error).message);
+      else end("protocol_error", `session failed: ${(err as Error).message}`);
+    }
+
+    /** Turns that found audio: the call is in its stream, and a turn that finds none is misplaced. */
+    let turnsWithAudio = 0;
+    /** A probe took in this period's audio: the turn after it finds none, rightly. */
+    let probed = false;
+    const paced = options.pacer.add({
+      turn() {
+        if (ended) return;
+        try {
+          const taken = takeIn();
+          if (taken < 0 || !session) return;
+          if (taken > 0) turnsWithAudio++;
+          else if (!probed && turnsWithAudio >= ALIGNED_AFTER_TURNS && lastWasSilent) paced.later();
+          probed = false;
+          sendFrame(session);
+        } catch (err) {
+          fail(err);
+        }
+      },
+      probe() {
+        if (ended || !session || turnsWithAudio < ALIGNED_AFTER_TURNS) return false;
+        try {
+          const taken = takeIn();
+          if (taken > 0) probed = true;
+          return taken > 0 && lastWasSilent;
+        } catch (err) {
+          fail(err);
+          return false;
+        }
+      },
     });
-    // Asterisk ends a call by closing the socket (no 0x00 frame, observed on Asterisk 22).
-    socket.on("end", () =>
-      end("caller_hangup", decoder.buffered > 0 ? `stream ended inside a frame (${decoder.buffered} bytes)` : undefined),
-    );
-    socket.on("error", (err) => end("peer_error", err.message));
-    socket.on("close", () => {
-      sockets.delete(socket);
-      end("caller_hangup");
-    });
+  }
+
+  /** Back to the event loop: our hang-up frame, then whatever Asterisk still sends is read and dropped until it closes. */
+  function goodbye(socket: Socket): void {
+    const timer = setTimeout(() => socket.destroy(), GOODBYE_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+    socket.on("data", () => {});
+    socket.resume();
+    socket.end(encodeHangup());
   }
 
   return {
@@ -165,7 +244,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     },
     start() {
       return new Promise((resolve, reject) => {
-        server = createServer(handle);
+        server = createServer({ pauseOnConnect: true }, handle);
         server.on("error", reject);
         server.listen(options.port, options.host, () => {
           const address = server?.address();

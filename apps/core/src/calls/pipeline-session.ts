@@ -11,6 +11,7 @@ import type { TChatMessage, TLlmEvent } from "@dsai/contracts";
 import { MAX_QUEUED_MS, OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
+import { AudioBatch } from "../pipeline/audio-batch.ts";
 import { AudioFeed } from "../pipeline/audio-feed.ts";
 import { readAhead } from "../pipeline/channel.ts";
 import { ProviderError, type TTimeouts } from "../pipeline/provider-clients.ts";
@@ -45,12 +46,14 @@ export type TPipelineOptions = {
 /**
  * Caller audio goes to the ASR in batches — each one is an HTTP chunk, a write and a wake-up of
  * the upload, and forwarding every 20 ms frame was the core's largest CPU cost: 100 ms while the
- * caller speaks, 400 ms while nobody does (the ASR only needs it to keep its clock), and frame by
- * frame in the moments after the caller stops speaking, when the ASR is deciding that the
- * utterance ended and every frame counts. Speech starting sends what waits at once.
+ * caller speaks, 400 ms while nobody does (the ASR only needs it to keep its clock), and 40 ms in
+ * the moments after the caller stops speaking, when the ASR is deciding that the utterance ended
+ * — the first quiet frame goes at once, so the ASR hears the end of the speech without delay.
+ * Speech starting sends what waits at once.
  */
 const ASR_SPEECH_BATCH_FRAMES = 5;
 const ASR_SILENCE_BATCH_FRAMES = 20;
+const ASR_AFTER_VOICE_BATCH_FRAMES = 2;
 const ASR_PROMPT_AFTER_VOICE_MS = 800;
 
 const APOLOGY = "Sorry, I am having trouble right now. Please try again in a moment.";
@@ -88,7 +91,7 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
   let current: TReply | undefined;
   /** Where caller audio goes while an ASR stream is open (none between reopens). */
   let listening: { feed: AudioFeed; stop: AbortController } | undefined;
-  let asrBatch: Buffer[] = [];
+  const asrBatch = new AudioBatch(ASR_SILENCE_BATCH_FRAMES);
 
   let drainedWaiters: (() => void)[] = [];
   outbound.onDrained = () => {
@@ -312,13 +315,14 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       const pcm = toTelephonyRate(frame, sampleRate);
       const now = performance.now();
       const wasSpeaking = vad.speaking;
+      const lastWasVoiced = vad.lastFrameVoiced;
       vad.push(pcm, now);
-      asrBatch.push(pcm);
-      const endOfUtterance = !vad.lastFrameVoiced && vad.lastVoiceAt > 0 && now - vad.lastVoiceAt < ASR_PROMPT_AFTER_VOICE_MS;
-      const batchFrames = vad.speaking ? ASR_SPEECH_BATCH_FRAMES : ASR_SILENCE_BATCH_FRAMES;
-      if (endOfUtterance || asrBatch.length >= batchFrames || vad.speaking !== wasSpeaking) {
-        listening?.feed.push(asrBatch.length === 1 ? (asrBatch[0] as Buffer) : Buffer.concat(asrBatch));
-        asrBatch = [];
+      asrBatch.add(pcm);
+      const afterVoice = !vad.lastFrameVoiced && vad.lastVoiceAt > 0 && now - vad.lastVoiceAt < ASR_PROMPT_AFTER_VOICE_MS;
+      const batchFrames = afterVoice ? ASR_AFTER_VOICE_BATCH_FRAMES : vad.speaking ? ASR_SPEECH_BATCH_FRAMES : ASR_SILENCE_BATCH_FRAMES;
+      const speechJustEnded = afterVoice && lastWasVoiced;
+      if (speechJustEnded || asrBatch.frames >= batchFrames || vad.speaking !== wasSpeaking) {
+        listening?.feed.push(asrBatch.take());
       }
     },
     onDtmf(digit) {

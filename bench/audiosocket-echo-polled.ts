@@ -1,0 +1,57 @@
+// The floor of the core's own design under bench:core: the pacer and polled connections
+// (apps/core/src/audiosocket) and nothing else — at each call's turn, read what the caller sent
+// and write one frame back (the caller's last audio frame: an echo, on the pacer's clock).
+// Beside bench/audiosocket-echo.ts (Node's own way: a read and a write per inbound frame, on the
+// event loop) it shows what polling on a clock saves before any of the core's work.
+import { randomUUID } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
+import { createServer } from "node:net";
+import { FrameDecoder, HEADER_BYTES, newAudioFrame, SLIN8_FRAME_BYTES, type TFrameSink } from "../apps/core/src/audiosocket/frame.ts";
+import { Pacer } from "../apps/core/src/audiosocket/pacer.ts";
+import { END_OF_STREAM, NOTHING_YET, PolledSocket } from "../apps/core/src/audiosocket/polled-socket.ts";
+
+const httpPort = Number(process.env.ECHO_HTTP_PORT);
+const audioSocketPort = Number(process.env.ECHO_AUDIOSOCKET_PORT);
+
+const http = createHttpServer((req, res) => {
+  req.resume();
+  if (req.method === "POST" && req.url?.startsWith("/calls")) return void res.end(randomUUID());
+  if (req.url === "/metrics") return void res.end("");
+  res.writeHead(404).end();
+});
+
+const pacer = new Pacer();
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+const audioSocket = createServer({ pauseOnConnect: true }, (socket) => {
+  socket.setNoDelay(true);
+  socket.on("error", () => {});
+  const polled = new PolledSocket(socket);
+  const decoder = new FrameDecoder();
+  const echo = newAudioFrame();
+  const sink: TFrameSink = {
+    audio(pcm) {
+      pcm.copy(echo, HEADER_BYTES, 0, SLIN8_FRAME_BYTES);
+    },
+    control() {},
+  };
+  const paced = pacer.add({
+    turn() {
+      try {
+        const n = polled.read(readBuffer);
+        if (n === END_OF_STREAM) throw new Error("closed");
+        if (n !== NOTHING_YET) decoder.decode(readBuffer.subarray(0, n), sink);
+        polled.write(echo);
+      } catch {
+        paced.remove();
+        polled.release();
+        socket.destroy();
+      }
+    },
+  });
+});
+
+http.listen(httpPort, "127.0.0.1", () =>
+  audioSocket.listen(audioSocketPort, "127.0.0.1", () => {
+    process.stdout.write(`echo: HTTP on ${httpPort}, AudioSocket on ${audioSocketPort} (polled on the pacer's clock)\n`);
+  }),
+);
