@@ -149,6 +149,51 @@ describe("a pipeline call whose ASR stops reading the caller's audio", () => {
   });
 });
 
+describe("a pipeline call's audio on its way to the ASR", () => {
+  let url = "";
+  const received: Buffer[] = [];
+
+  beforeAll(async () => {
+    url = await startProviders((req, res) => {
+      if (req.url !== ASR_PATH) return void res.writeHead(404).end();
+      req.on("data", (d: Buffer) => received.push(d));
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+    });
+  });
+
+  const bytesReceived = () => received.reduce((n, b) => n + b.length, 0);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("arrives intact from a reused read buffer: the end of speech at once, then 40 ms batches", async () => {
+    const session = createPipelineSession(sessionOptions(url, { uuid: "00000000-0000-4000-8000-00000000000c", greeting: "", idleMs: 60_000 }));
+    session.bindHangup(() => {});
+    await sleep(100); // the ASR stream is open
+    // One buffer for every frame, rewritten each time, as the AudioSocket server reads.
+    const frame = Buffer.alloc(320);
+    let pushed = 0;
+    const push = (voiced: boolean) => {
+      for (let i = 0; i < 160; i++) frame.writeInt16LE(voiced ? (i % 2 ? 8_000 : -8_000) : 0, i * 2);
+      frame.writeUInt32LE(pushed++, 0); // the frame's number, to find it in what the ASR got
+      session.onAudio(frame, 8_000);
+    };
+    for (let i = 0; i < 12; i++) push(true);
+    push(false); // the end of speech: sent at once with what waits
+    await sleep(50);
+    expect(bytesReceived()).toBe(pushed * 320);
+    push(false);
+    await sleep(50);
+    expect(bytesReceived()).toBe((pushed - 1) * 320); // waits for its batch of two
+    push(false);
+    await sleep(50);
+    expect(bytesReceived()).toBe(pushed * 320);
+    // Every frame as it was pushed, in order: nothing kept a view of the reused buffer.
+    const all = Buffer.concat(received);
+    for (let n = 0; n < pushed; n++) expect(all.readUInt32LE(n * 320)).toBe(n);
+    session.onEnd("caller_hangup");
+  });
+});
+
 describe("a pipeline call whose TTS streams far faster than real time", () => {
   let url = "";
   const tts = { bytesSent: 0, closed: false };
