@@ -398,8 +398,9 @@ async function main(): Promise<void> {
           `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
           `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
       );
-      const sent = (after.metrics.dsai_frames_sent_total ?? 0) - (before.metrics.dsai_frames_sent_total ?? 0);
-      const late = (after.metrics.dsai_frames_late_total ?? 0) - (before.metrics.dsai_frames_late_total ?? 0);
+      const moved = (counter: string) => (after.metrics[counter] ?? 0) - (before.metrics[counter] ?? 0);
+      const sent = moved("dsai_frames_sent_total");
+      const late = moved("dsai_frames_late_total");
       const result = {
         calls: n,
         latencies,
@@ -421,7 +422,8 @@ async function main(): Promise<void> {
       }
       process.stdout.write(
         `${label}: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
-          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call\n`,
+          `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call; ` +
+          `calls moved for replies: ${moved("dsai_pacer_rephases_total")}\n`,
       );
       return result;
     });

@@ -119,12 +119,7 @@ export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStat
       "counter",
       () => read.pacer().rephases,
     ),
-    new Sampled(
-      "dsai_pacer_alignments_total",
-      "Calls moved one phase slot earlier or later to follow their caller's audio",
-      "counter",
-      () => read.pacer().alignments,
-    ),
+
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
     new SampledHistogram(
       "dsai_pacer_lateness_ms",

@@ -2,7 +2,7 @@
 // (few calls share a slot: a wake-up costs more than a write), and a reply that starts while its
 // call is idle moved to a slot due sooner instead of waiting for its own.
 import { describe, expect, it } from "vitest";
-import { FRAME_MS, Pacer, PROBE_EVERY, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
+import { FRAME_MS, LOOK_AFTER_SLOTS, Pacer, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -98,37 +98,18 @@ describe("pacer", () => {
     expect(bursts).toBeLessThanOrEqual(Math.ceil(160 / FRAME_MS) + 1);
   });
 
-  it("moves a call one slot earlier when a probe finds its audio already there, and one later when its turn finds none", async () => {
+  it("looks at each call's socket again half a period after its turn, in a slot woken anyway", async () => {
     const pacer = new Pacer();
     const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
-    const turnsAt: number[] = [];
-    let probes = 0;
-    let early = true;
-    const call = pacer.add({
-      turn: () => turnsAt.push(performance.now()),
-      probe: () => {
-        probes++;
-        return early;
-      },
-    });
-    // Audio always early: the call walks one slot earlier per probe, every PROBE_EVERY frames.
-    await sleep(PROBE_EVERY * FRAME_MS * 4 + 30);
-    early = false;
-    const walked = pacer.stats.alignments;
-    expect(probes).toBeGreaterThanOrEqual(3);
-    expect(walked).toBe(probes);
-    // Each move shortens one interval to 18 ms: nothing bunched, nothing skipped.
-    const intervals = turnsAt.slice(1).map((t, i) => t - (turnsAt[i] as number));
-    expect(Math.min(...intervals)).toBeGreaterThan(FRAME_MS - 2 * SLOT_MS - 1.5);
-    // A turn that found nothing: one slot later, and the next turn comes after 22 ms, not 2.
-    const before = turnsAt.length;
-    call.later();
-    expect(pacer.stats.alignments).toBe(walked + 1);
-    await sleep(3 * FRAME_MS + 5);
-    const after = turnsAt.slice(before - 1);
-    const gaps = after.slice(1).map((t, i) => t - (after[i] as number));
-    expect(Math.min(...gaps)).toBeGreaterThan(FRAME_MS - 1.5);
+    const turns: number[] = [];
+    const looks: number[] = [];
+    const call = pacer.add({ turn: () => turns.push(performance.now()), look: () => looks.push(performance.now()) });
+    await sleep(200);
     call.remove();
     for (const h of others) h.remove();
+    expect(looks.length).toBeGreaterThanOrEqual(turns.length - 1);
+    // Each look lies halfway between two turns.
+    const offsets = looks.map((at) => at - Math.max(...turns.filter((t) => t <= at)));
+    expect(Math.abs(median(offsets) - LOOK_AFTER_SLOTS * SLOT_MS)).toBeLessThan(2);
   });
 });

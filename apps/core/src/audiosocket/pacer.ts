@@ -10,22 +10,20 @@
 // burst late and take in every caller's audio up to 20 ms after it arrived. With slots each
 // wake-up serves a tenth of the calls, and each call's turn follows its own audio:
 //
-// Why alignment: a call's turn reads what Asterisk sent since the last one, so its audio waits
-// for the turn — up to 20 ms. Every PROBE_EVERY frames the pacer looks at a call's socket
-// PROBE_LEAD_SLOTS slot ticks before its turn (a read, while serving that earlier slot anyway):
-// audio already there means the turn comes too late, and the call moves one slot earlier (and is
-// probed again at its next frame, so a new call is aligned within 180 ms); a turn
-// that finds nothing means its audio comes just after it, and the call moves one slot later. The
-// turn settles 2-4 ms after the caller's frames arrive. Calls move only while they send silence
-// (an interval of 18 or 22 ms is heard by nobody) and only into slots already woken for others.
+// Why a second look: a call's turn reads what Asterisk sent since the last one, so its audio
+// waits for the turn — up to 20 ms. Serving a slot, the pacer also looks at the calls of the slot
+// half a period away (a read each, no write): the caller's audio waits at most 10 ms, 5 on
+// average, for one more read per frame and no wake-up. (Aligning each call's turn to its
+// caller's phase instead was tried: under a caller's jitter it settled on the early edge of its
+// arrivals, and most frames then waited for the next turn.)
 //
 // Why few slots for few calls: every wake-up costs 50-250 µs of CPU on this kind of virtual
 // machine whatever it serves (leaving idle, epoll, the timer list, the microtask checkpoint),
 // and a call's turn ~20 µs, so a slot with one call in it is mostly overhead. Calls fill a slot
 // up to SLOT_FILL before the next one opens, empty slots are never woken for (nor opened by a
-// reply or an alignment), and the timer is set in whole milliseconds (libuv's unit) so it never
-// fires early and has to be re-armed. Few calls are therefore not aligned, and a reply among them
-// waits for the next slot already woken: at one slot, up to 20 ms.
+// reply), and the timer is set in whole milliseconds (libuv's unit) so it never fires early and
+// has to be re-armed. Among few calls, therefore, a second look happens only where that slot is
+// awake, and a reply waits for the next slot already woken: at one slot, up to 20 ms.
 
 export const FRAME_MS = 20;
 export const SLOTS = 10;
@@ -38,27 +36,20 @@ const MAX_CATCH_UP_MS = 60;
 export const SLOT_FILL = 10;
 /** A slot tick due this close is served now: the timer's millisecond resolution, not lateness. */
 const EARLY_MS = 0.5;
-/** Frames between two probes of a call (one extra read every 100 ms: a phase drifts far slower). */
-export const PROBE_EVERY = 5;
-/** A probe looks this many slot ticks (4 ms) ahead of the call's turn: 2 ms of late jitter never misses the turn. */
-export const PROBE_LEAD_SLOTS = 2;
+/** The second look at a call's socket comes this many slot ticks after its turn: half a period. */
+export const LOOK_AFTER_SLOTS = SLOTS / 2;
 
 export type TPacedStream = {
   /** The call's turn: reads what arrived and sends one 20 ms frame, now. */
   turn(): void;
-  /**
-   * A look PROBE_LEAD_SLOTS before the turn: reads what already arrived. True when there was
-   * audio and the call may move (it sends silence): the pacer moves it one slot earlier.
-   */
-  probe?(): boolean;
+  /** Half a period after the turn: reads what arrived since, sends nothing. */
+  look?(): void;
 };
 
 export type TPacedHandle = {
   remove(): void;
   /** Moves the call to the next slot due that is awake (its next frame goes out sooner). */
   rephase(): void;
-  /** The turn found nothing (the call's audio comes just after it): one slot later, if that slot is awake. */
-  later(): void;
 };
 
 /** Upper bounds (ms) of the lateness and jitter histograms, cumulative like Prometheus buckets. */
@@ -74,18 +65,12 @@ export type TPacerStats = {
   /** Intervals counted in jitterBuckets (a call's first frame, and the first after a rephase, have none). */
   intervals: number;
   rephases: number;
-  /** Calls moved one slot earlier or later to follow their caller's audio. */
-  alignments: number;
 };
 
 type TEntry = {
   stream: TPacedStream;
   slot: number;
   lastSentAt: number;
-  /** Frames until the next probe. */
-  probeIn: number;
-  /** Moved one slot later during its own slot's tick: the next tick of that slot is not its turn yet. */
-  skipNext: boolean;
 };
 
 const nowMs = (): number => performance.now();
@@ -105,7 +90,7 @@ export class Pacer {
   private tick = 0;
   /** The last slot tick served. */
   private served = -1;
-  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, rephases: 0, alignments: 0 };
+  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, rephases: 0 };
   /** Frames per bucket, not cumulative: one increment per frame; `stats` adds them up when read. */
   private readonly lateness = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
   private readonly jitter = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
@@ -140,7 +125,7 @@ export class Pacer {
       slot = 0;
       for (let s = 1; s < SLOTS; s++) if (this.slotSize(s) < this.slotSize(slot)) slot = s;
     }
-    const entry: TEntry = { stream, slot, lastSentAt: Number.NaN, probeIn: PROBE_EVERY, skipNext: false };
+    const entry: TEntry = { stream, slot, lastSentAt: Number.NaN };
     (this.slots[slot] as Set<TEntry>).add(entry);
     this.count++;
     let removed = false;
@@ -167,14 +152,6 @@ export class Pacer {
           this.counts.rephases++;
           return;
         }
-      },
-      later: () => {
-        const next = (entry.slot + 1) % SLOTS;
-        if (removed || this.slotSize(next) === 0) return;
-        this.move(entry, next);
-        // Called during its turn: the same slot's tick comes again in SLOT_MS, not its next turn.
-        entry.skipNext = true;
-        this.counts.alignments++;
       },
     };
   }
@@ -227,10 +204,6 @@ export class Pacer {
       this.served = this.tick;
       this.tick++;
       for (const entry of slot) {
-        if (entry.skipNext) {
-          entry.skipNext = false;
-          continue;
-        }
         const sentAt = nowMs();
         try {
           entry.stream.turn();
@@ -239,30 +212,19 @@ export class Pacer {
         }
         this.record(entry, sentAt, due);
       }
-      this.probe((this.served + PROBE_LEAD_SLOTS) % SLOTS);
+      this.look((this.served + SLOTS - LOOK_AFTER_SLOTS) % SLOTS);
     }
     if (this.count > 0) this.schedule();
     else this.timer = undefined;
   }
 
-  /** Probes the calls of `slot` that are due one (see "Why alignment" at the top). */
-  private probe(slot: number): void {
-    const earlier = (slot + SLOTS - 1) % SLOTS;
-    if (this.slotSize(earlier) === 0) return;
+  /** The second look at the calls of `slot`, whose turn was LOOK_AFTER_SLOTS ticks ago. */
+  private look(slot: number): void {
     for (const entry of this.slots[slot] as Set<TEntry>) {
-      if (--entry.probeIn > 0 || !entry.stream.probe) continue;
-      let early = false;
       try {
-        early = entry.stream.probe();
+        entry.stream.look?.();
       } catch {
         // As for a turn: the call ends itself.
-      }
-      // A call on the move is probed again at its next frame: aligned within 9 frames, not 9 probes.
-      entry.probeIn = early ? 1 : PROBE_EVERY;
-      // Still there: a probe that met the end of the call removed it.
-      if (early && (this.slots[slot] as Set<TEntry>).has(entry)) {
-        this.move(entry, earlier);
-        this.counts.alignments++;
       }
     }
   }

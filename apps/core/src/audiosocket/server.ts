@@ -3,7 +3,8 @@
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 //
 // Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
-// 20 ms, a call takes in what Asterisk sent since its last turn and sends its next frame. The
+// 20 ms, a call takes in what Asterisk sent and sends its next frame; half a period later it
+// takes in again. The
 // event loop never reads an AudioSocket connection while its call runs; a call that ends politely
 // (agent hang-up, refusal, the server stopping) is handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
@@ -33,8 +34,6 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const SPEECH_FRAME = newAudioFrame();
 /** A call's turn reads at most this many times (a full buffer each) before the next call's turn. */
 const MAX_READS_PER_TURN = 4;
-/** Turns with audio before an empty turn means the call's turn is misplaced (not a late start). */
-const ALIGNED_AFTER_TURNS = 10;
 /** A call that ends politely waits this long for Asterisk to close after our hang-up frame. */
 const GOODBYE_MS = 2_000;
 
@@ -193,33 +192,21 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       else end("protocol_error", `session failed: ${(err as Error).message}`);
     }
 
-    /** Turns that found audio: the call is in its stream, and a turn that finds none is misplaced. */
-    let turnsWithAudio = 0;
-    /** A probe took in this period's audio: the turn after it finds none, rightly. */
-    let probed = false;
     const paced = options.pacer.add({
       turn() {
         if (ended) return;
         try {
-          const taken = takeIn();
-          if (taken < 0 || !session) return;
-          if (taken > 0) turnsWithAudio++;
-          else if (!probed && turnsWithAudio >= ALIGNED_AFTER_TURNS && lastWasSilent) paced.later();
-          probed = false;
-          sendFrame(session);
+          if (takeIn() >= 0 && session) sendFrame(session);
         } catch (err) {
           fail(err);
         }
       },
-      probe() {
-        if (ended || !session || turnsWithAudio < ALIGNED_AFTER_TURNS) return false;
+      look() {
+        if (ended) return;
         try {
-          const taken = takeIn();
-          if (taken > 0) probed = true;
-          return taken > 0 && lastWasSilent;
+          takeIn();
         } catch (err) {
           fail(err);
-          return false;
         }
       },
     });
