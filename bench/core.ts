@@ -356,11 +356,15 @@ async function main(): Promise<void> {
     }
   }
 
-  /** The floor (bench/audiosocket-echo.ts) on the core's CPU, for a step's callers. */
-  async function withEcho<T>(fn: (core: TUnderTest) => Promise<T>): Promise<T> {
+  /**
+   * A floor on the core's CPU, for a step's callers: bench/audiosocket-echo.ts (a read and a write
+   * per inbound frame on the event loop), or bench/audiosocket-echo-polled.ts (the core's pacer and
+   * polled connections, nothing else).
+   */
+  async function withEcho<T>(script: string, fn: (core: TUnderTest) => Promise<T>): Promise<T> {
     const [httpPort, audioSocketPort] = [await freePort(), await freePort()];
     const { child } = await spawnUntil(
-      [process.env.BENCH_CORE_ECHO ?? "bench/audiosocket-echo.ts"],
+      [script],
       { ECHO_HTTP_PORT: String(httpPort), ECHO_AUDIOSOCKET_PORT: String(audioSocketPort) },
       /echo: HTTP on/,
       CORE_CPUS,
@@ -368,15 +372,18 @@ async function main(): Promise<void> {
     return against(child, httpPort, audioSocketPort, fn);
   }
 
-  /** What a step measures: this core, the baseline checkout's, or the floor (a bare echo). */
-  type TUnder = "core" | "baseline" | "floor";
+  /** What a step measures: this core, the baseline checkout's, or a floor (a bare echo, or the polled one). */
+  type TUnder = "core" | "baseline" | "floor" | "polled-floor";
+  const isFloor = (under: TUnder) => under === "floor" || under === "polled-floor";
   async function step(n: number, windowMs: number, under: TUnder = "core"): Promise<TStep> {
     const label = under === "core" ? `bench:core ${n} calls` : `bench:core [${under}] ${n} calls`;
     process.stdout.write(`${label}: ramping up, then ${windowMs / 1000} s measured ...\n`);
     const run = (fn: (core: TUnderTest) => Promise<TStep>) =>
       under === "floor"
-        ? withEcho(fn)
-        : withCore(String(n), fn, under === "baseline" && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined);
+        ? withEcho("bench/audiosocket-echo.ts", fn)
+        : under === "polled-floor"
+          ? withEcho("bench/audiosocket-echo-polled.ts", fn)
+          : withCore(String(n), fn, under === "baseline" && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined);
     return run(async (core) => {
       const idleRss = rssMiB(core.pid);
       let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
@@ -413,8 +420,8 @@ async function main(): Promise<void> {
         jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
         latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
       };
-      // The floor answers nothing and keeps no metrics: only its CPU means something.
-      if (under === "floor") {
+      // A floor answers nothing and keeps no metrics: only its CPU means something.
+      if (isFloor(under)) {
         process.stdout.write(
           `${label}: CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)})\n`,
         );
@@ -433,8 +440,8 @@ async function main(): Promise<void> {
     if (process.env.BENCH_CORE_CALLS) {
       // One step only, nothing written: for trying a change quickly (BENCH_CORE_CALLS=300;
       // BENCH_CORE_UNDER=floor or baseline measures that instead of this core).
-      const under =
-        process.env.BENCH_CORE_UNDER === "floor" || process.env.BENCH_CORE_UNDER === "baseline" ? process.env.BENCH_CORE_UNDER : "core";
+      const asked = process.env.BENCH_CORE_UNDER;
+      const under: TUnder = asked === "floor" || asked === "polled-floor" || asked === "baseline" ? asked : "core";
       await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS), under);
       return;
     }
@@ -474,15 +481,22 @@ async function main(): Promise<void> {
     const baseline = BASELINE ? baselineMetrics(BASELINE, baseRuns, baseAt10, at200.cpuMsPerCallSecond, cpuAt10) : {};
     // The floor: what Node and this machine cost for one read and one write per frame, under the
     // same callers on the same CPU — the part of the core's figure no change to the core removes.
+    // The polled floor: the same for the core's own way of doing I/O (the pacer and polled
+    // connections), which the core can go below the first floor with.
     const floor = { at200: [] as number[], at10: [] as number[] };
+    const polledFloor = { at200: [] as number[], at10: [] as number[] };
     for (let r = 0; r < LATENCY_RUNS; r++) {
       floor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
+      polledFloor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "polled-floor")).cpuMsPerCallSecond);
       floor.at10.push((await step(10, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
+      polledFloor.at10.push((await step(10, SWEEP_WINDOW_MS, "polled-floor")).cpuMsPerCallSecond);
     }
     const floorUnit =
-      "ms (a bare AudioSocket echo in Node on the core's CPU: one read and one write per frame, nothing else; same callers)";
+      "ms (a bare AudioSocket echo in Node on the core's CPU: one read and one write per inbound frame on the event loop, nothing else; same callers)";
+    const polledFloorUnit =
+      "ms (an AudioSocket echo through the core's pacer and polled connections on the core's CPU: one read and one write per call per 20 ms turn, nothing else; same callers)";
     process.stdout.write(
-      `bench:core the floor (bare echo): ${round(median(floor.at200))} ms per call-second at ${LATENCY_CALLS} calls (the core ${round(at200.cpuMsPerCallSecond)}), ${round(median(floor.at10))} at 10 calls (the core ${round(cpuAt10)})\n`,
+      `bench:core the floors: bare echo ${round(median(floor.at200))}, polled echo ${round(median(polledFloor.at200))} ms per call-second at ${LATENCY_CALLS} calls (the core ${round(at200.cpuMsPerCallSecond)}); bare ${round(median(floor.at10))}, polled ${round(median(polledFloor.at10))} at 10 calls (the core ${round(cpuAt10)})\n`,
     );
     // Up from 200 while under 1% late; down from 200 when 200 is already over.
     let maxUnder1 = 0;
@@ -522,6 +536,8 @@ async function main(): Promise<void> {
         replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
         floor_cpu_ms_per_call_second: { value: round(median(floor.at200)), unit: floorUnit },
         floor_cpu_ms_per_call_second_at_10: { value: round(median(floor.at10)), unit: floorUnit },
+        polled_floor_cpu_ms_per_call_second: { value: round(median(polledFloor.at200)), unit: polledFloorUnit },
+        polled_floor_cpu_ms_per_call_second_at_10: { value: round(median(polledFloor.at10)), unit: polledFloorUnit },
         ...baseline,
       },
       `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
