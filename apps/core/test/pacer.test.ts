@@ -59,6 +59,20 @@ describe("pacer", () => {
     expect(wakeUps).toBeLessThanOrEqual(22);
   });
 
+  it("opens a second slot half a period from the first: its calls and the first slot's look at each other's audio", async () => {
+    const pacer = new Pacer();
+    const first: number[] = [];
+    const second: number[] = [];
+    const looks: number[] = [];
+    const handles = Array.from({ length: SLOT_FILL }, () => pacer.add({ turn: () => first.push(performance.now()) }));
+    handles.push(pacer.add({ turn: () => second.push(performance.now()), look: () => looks.push(performance.now()) }));
+    await sleep(200);
+    for (const h of handles) h.remove();
+    const offsets = second.map((at) => at - Math.max(...first.filter((t) => t <= at)));
+    expect(Math.abs(median(offsets) - FRAME_MS / 2)).toBeLessThan(2);
+    expect(looks.length).toBeGreaterThanOrEqual(second.length - 1);
+  });
+
   it("moves a call whose reply starts to the next awake slot: among many calls the first frame waits about 2 ms, not 20", async () => {
     const pacer = new Pacer();
     // Enough calls to wake every slot.

@@ -38,11 +38,13 @@ export const SLOT_FILL = 10;
 const EARLY_MS = 0.5;
 /** The second look at a call's socket comes this many slot ticks after its turn: half a period. */
 export const LOOK_AFTER_SLOTS = SLOTS / 2;
+/** Which empty slot opens next: each new one as far as it can be from those already open. */
+const OPENING_ORDER = [0, 5, 2, 7, 4, 9, 1, 6, 3, 8];
 
 export type TPacedStream = {
   /** The call's turn: reads what arrived and sends one 20 ms frame, now. */
   turn(): void;
-  /** Half a period after the turn: reads what arrived since, sends nothing. */
+  /** Half a period after the turn: reads what arrived since, sends nothing (a call may decline). */
   look?(): void;
 };
 
@@ -116,8 +118,10 @@ export class Pacer {
     }
     // The fullest slot that still has room (few calls share few wake-ups); once every slot holds
     // SLOT_FILL, the least loaded (the writes of each wake-up stay even).
+    // Slots open in OPENING_ORDER: the second is half a period from the first, so their calls get
+    // their second look and a reply's early slot from each other.
     let slot = -1;
-    for (let s = 0; s < SLOTS; s++) {
+    for (const s of OPENING_ORDER) {
       const size = this.slotSize(s);
       if (size < SLOT_FILL && (slot < 0 || size > this.slotSize(slot))) slot = s;
     }

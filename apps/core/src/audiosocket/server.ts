@@ -3,8 +3,8 @@
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 //
 // Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
-// 20 ms, a call takes in what Asterisk sent and sends its next frame; half a period later it
-// takes in again. The
+// 20 ms, a call takes in what Asterisk sent and sends its next frame; half a period later, while
+// its caller speaks, it takes in again. The
 // event loop never reads an AudioSocket connection while its call runs; a call that ends politely
 // (agent hang-up, refusal, the server stopping) is handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
@@ -49,6 +49,11 @@ export type TCallSession = {
   onEnd(cause: THangupCause, detail?: string): void;
   /** The session calls this to end the call from the agent's side (hang-up tool, transfer). */
   bindHangup(hangup: () => void): void;
+  /**
+   * True while the moment the caller's audio arrives matters (the caller is speaking: the end of
+   * the speech starts the reply): the call is read twice per 20 ms, not once. Default true.
+   */
+  readonly attentive?: boolean;
 };
 
 export type TAudioSocketEvents = {
@@ -202,7 +207,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         }
       },
       look() {
-        if (ended) return;
+        if (ended || session?.attentive === false) return;
         try {
           takeIn();
         } catch (err) {
