@@ -8,7 +8,7 @@
 // Why phase slots: Asterisk runs each channel on its own 20 ms clock, so channels are spread over
 // the 20 ms anyway; serving every call in one burst per 20 ms would make the last call of the
 // burst late and take in every caller's audio up to 20 ms after it arrived. With slots each
-// wake-up serves a tenth of the calls, and each call's turn follows its own audio:
+// wake-up serves a tenth of the calls.
 //
 // Why a second look: a call's turn reads what Asterisk sent since the last one, so its audio
 // waits for the turn — up to 20 ms. Serving a slot, the pacer also looks at the calls of the slot
@@ -69,11 +69,7 @@ export type TPacerStats = {
   rephases: number;
 };
 
-type TEntry = {
-  stream: TPacedStream;
-  slot: number;
-  lastSentAt: number;
-};
+type TEntry = { stream: TPacedStream; slot: number; lastSentAt: number };
 
 const nowMs = (): number => performance.now();
 

@@ -10,8 +10,8 @@
 // slot ticks, the process wakes once per slot for every call in it, reads into one reused buffer
 // and writes from one reused frame (bench/README.md has the figures).
 //
-// The price: caller audio is taken in at the call's turn, up to 20 ms after it arrived (Asterisk
-// sends every 20 ms anyway; the pacer keeps each call's turn on its own phase).
+// The price: caller audio waits in the kernel for the call's turn, up to 20 ms after it arrived
+// (up to 10 while the caller speaks, where the pacer has a slot awake half a period later).
 //
 // Ownership: the socket must come from a server with `pauseOnConnect` (libuv never reads it) and
 // must not be written through while polled. `release()` comes before the socket is closed or
@@ -46,10 +46,6 @@ export class PolledSocket {
   /** Outbound bytes waiting in the core because the peer's kernel buffer is full. */
   get backlogBytes(): number {
     return this.unsent?.length ?? 0;
-  }
-
-  get released(): boolean {
-    return this.fd < 0;
   }
 
   /**

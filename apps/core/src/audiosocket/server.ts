@@ -4,9 +4,9 @@
 //
 // Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
 // 20 ms, a call takes in what Asterisk sent and sends its next frame; half a period later, while
-// its caller speaks, it takes in again. The
-// event loop never reads an AudioSocket connection while its call runs; a call that ends politely
-// (agent hang-up, refusal, the server stopping) is handed back to it to say goodbye.
+// its caller speaks, it takes in again. The event loop never reads an AudioSocket connection
+// while its call runs; a call that ends politely (agent hang-up, refusal, the server stopping) is
+// handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
 import {
   encodeAudio,
@@ -126,9 +126,9 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         session = options.resolveCall(frame.uuid);
         if (!session) return end("refused", `unknown call ${frame.uuid}`);
         session.bindHangup(() => end("agent_hangup"));
-        // A reply that starts while the call is sending silence moves the call to the next phase
-        // slot: its first frame goes out within 2 ms instead of up to 20 ms later. Asterisk sees
-        // one shortened interval between silence and speech, never two speech frames bunched.
+        // A reply that starts while the call is sending silence moves the call to the next awake
+        // phase slot: among many calls its first frame goes out within 2 ms instead of up to 20 ms
+        // later. Asterisk sees one shortened interval between silence and speech, never a burst.
         session.outbound.onWake = () => {
           if (lastWasSilent) paced.rephase();
         };
