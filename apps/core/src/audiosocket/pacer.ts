@@ -141,7 +141,8 @@ export class Pacer {
         if (removed) return;
         // The next awake slot due that is not crowded (replies that arrive together must not pile
         // their calls into one slot).
-        const crowded = Math.max(SLOT_FILL, Math.ceil((this.count / SLOTS) * 1.5) + 1);
+        // A full slot still takes a reply's call: replies are few, and the slot is awake anyway.
+        const crowded = Math.max(SLOT_FILL, Math.ceil((this.count / SLOTS) * 1.5)) + 1;
         const first = this.nextDueTick();
         for (let i = 0; i < SLOTS; i++) {
           const s = (first + i) % SLOTS;
