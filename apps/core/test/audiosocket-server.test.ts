@@ -53,8 +53,6 @@ const until = async (cond: () => boolean, ms = 3000) => {
   }
 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 /** Streams that do nothing but keep every phase slot awake, as many calls do. */
 const wakeEverySlot = (pacer: Pacer) => Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
 
@@ -172,9 +170,7 @@ describe("AudioSocket server", () => {
     for (const clock of clocks) clock.stop();
     for (const h of others) h.remove();
     // Read at its turn only, a frame would wait 10 ms on average over the phases, up to 20.
-    const waits = arrivals.flatMap((taken, i) =>
-      [...taken].filter(([n]) => n >= 25).map(([n, at]) => at - (sentAt[i]?.get(n) ?? at)),
-    );
+    const waits = arrivals.flatMap((taken, i) => [...taken].filter(([n]) => n >= 25).map(([n, at]) => at - (sentAt[i]?.get(n) ?? at)));
     expect(waits.length).toBeGreaterThan(5 * 80);
     expect(waits.reduce((a, b) => a + b, 0) / waits.length).toBeLessThan(7.5);
     expect(waits.filter((w) => w > 13).length).toBeLessThan(waits.length / 20);

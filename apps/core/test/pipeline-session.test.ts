@@ -166,7 +166,9 @@ describe("a pipeline call's audio on its way to the ASR", () => {
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it("arrives intact from a reused read buffer: the end of speech at once, then 40 ms batches", async () => {
-    const session = createPipelineSession(sessionOptions(url, { uuid: "00000000-0000-4000-8000-00000000000c", greeting: "", idleMs: 60_000 }));
+    const session = createPipelineSession(
+      sessionOptions(url, { uuid: "00000000-0000-4000-8000-00000000000c", greeting: "", idleMs: 60_000 }),
+    );
     session.bindHangup(() => {});
     await sleep(100); // the ASR stream is open
     // One buffer for every frame, rewritten each time, as the AudioSocket server reads.
