@@ -65,7 +65,9 @@ describe("pacer", () => {
     const second: number[] = [];
     const looks: number[] = [];
     const handles = Array.from({ length: SLOT_FILL }, () => pacer.add({ turn: () => first.push(performance.now()) }));
-    handles.push(pacer.add({ turn: () => second.push(performance.now()), look: () => looks.push(performance.now()) }));
+    handles.push(
+      pacer.add({ turn: () => second.push(performance.now()), takeIn: (again) => void (again && looks.push(performance.now())) }),
+    );
     await sleep(200);
     for (const h of handles) h.remove();
     const offsets = second.map((at) => at - Math.max(...first.filter((t) => t <= at)));
@@ -112,15 +114,38 @@ describe("pacer", () => {
     expect(bursts).toBeLessThanOrEqual(Math.ceil(160 / FRAME_MS) + 1);
   });
 
-  it("looks at each call's socket again half a period after its turn, in a slot woken anyway", async () => {
+  it("lets each call read after every call of its slot has sent, and again half a period later, in a slot woken anyway", async () => {
     const pacer = new Pacer();
-    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
+    const events: string[] = [];
+    // The first slot: nine calls, then this one; then others wake every slot.
+    const slotmates = Array.from({ length: SLOT_FILL - 1 }, (_, i) => pacer.add({ turn: () => events.push(`send ${i}`) }));
     const turns: number[] = [];
+    const firstReads: number[] = [];
     const looks: number[] = [];
-    const call = pacer.add({ turn: () => turns.push(performance.now()), look: () => looks.push(performance.now()) });
+    const call = pacer.add({
+      turn: () => {
+        turns.push(performance.now());
+        events.push("send call");
+      },
+      takeIn: (second) => {
+        if (second) looks.push(performance.now());
+        else {
+          firstReads.push(performance.now());
+          events.push("read call");
+        }
+      },
+    });
+    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
     await sleep(200);
     call.remove();
-    for (const h of others) h.remove();
+    for (const h of [...slotmates, ...others]) h.remove();
+    // Every turn of its slot (its own, the last one, included) came before its read: reading
+    // never delays another call's frame.
+    for (let at = events.indexOf("read call"); at >= 0; at = events.indexOf("read call", at + 1)) {
+      expect(events[at - 1]).toBe("send call");
+      expect(events.slice(at - SLOT_FILL, at).every((e) => e.startsWith("send"))).toBe(true);
+    }
+    expect(firstReads.length).toBe(turns.length);
     expect(looks.length).toBeGreaterThanOrEqual(turns.length - 1);
     // Each look lies halfway between two turns.
     const offsets = looks.map((at) => at - Math.max(...turns.filter((t) => t <= at)));

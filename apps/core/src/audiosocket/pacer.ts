@@ -1,8 +1,9 @@
 // One scheduler is the clock of every call in the process: a single timer on a monotonic clock
 // and a fixed grid (no drift: slot tick k is due at start + k * SLOT_MS whatever the timer's
-// lateness). Each call has one turn every 20 ms at its own phase, in which it takes in what
-// Asterisk sent and sends one frame (server.ts): the 20 ms are cut into SLOTS phase slots, and a
-// call belongs to one slot.
+// lateness). Each call has one turn every 20 ms at its own phase, in which it sends one frame
+// and, once every call of its slot has sent, takes in what Asterisk sent (server.ts): the 20 ms
+// are cut into SLOTS phase slots, and a call belongs to one slot. Sends first: a call's reading
+// (and the pipeline work its audio starts) never delays the frames of the calls after it.
 //
 // Why one timer: a timer per call costs a wake-up per call every 20 ms and lets calls drift apart.
 // Why phase slots: Asterisk runs each channel on its own 20 ms clock, so channels are spread over
@@ -32,7 +33,7 @@ export const SLOT_MS = FRAME_MS / SLOTS;
 export const LATE_AFTER_MS = 10;
 /** When the process stalls longer than this, the grid restarts instead of bursting frames. */
 const MAX_CATCH_UP_MS = 60;
-/** Calls a slot takes before another slot opens: a burst of 10 turns holds the loop ~0.2 ms. */
+/** Calls a slot takes before another slot opens: a burst of 10 writes holds the loop ~0.1 ms. */
 export const SLOT_FILL = 10;
 /** A slot tick due this close is served now: the timer's millisecond resolution, not lateness. */
 const EARLY_MS = 0.5;
@@ -42,10 +43,13 @@ export const LOOK_AFTER_SLOTS = SLOTS / 2;
 const OPENING_ORDER = [0, 5, 2, 7, 4, 9, 1, 6, 3, 8];
 
 export type TPacedStream = {
-  /** The call's turn: reads what arrived and sends one 20 ms frame, now. */
+  /** The call's turn: sends one 20 ms frame, now. */
   turn(): void;
-  /** Half a period after the turn: reads what arrived since, sends nothing (a call may decline). */
-  look?(): void;
+  /**
+   * Reads what arrived: once every call of the slot has had its turn (`second` false), and again
+   * half a period later (`second` true: the second look, which a call may decline).
+   */
+  takeIn?(second: boolean): void;
 };
 
 export type TPacedHandle = {
@@ -213,17 +217,18 @@ export class Pacer {
         }
         this.record(entry, sentAt, due);
       }
-      this.look((this.served + SLOTS - LOOK_AFTER_SLOTS) % SLOTS);
+      this.takeIn(slot, false);
+      this.takeIn(this.slots[(this.served + SLOTS - LOOK_AFTER_SLOTS) % SLOTS] as Set<TEntry>, true);
     }
     if (this.count > 0) this.schedule();
     else this.timer = undefined;
   }
 
-  /** The second look at the calls of `slot`, whose turn was LOOK_AFTER_SLOTS ticks ago. */
-  private look(slot: number): void {
-    for (const entry of this.slots[slot] as Set<TEntry>) {
+  /** Lets the calls of `slot` read: after their turns, or (`second`) LOOK_AFTER_SLOTS ticks after. */
+  private takeIn(slot: Set<TEntry>, second: boolean): void {
+    for (const entry of slot) {
       try {
-        entry.stream.look?.();
+        entry.stream.takeIn?.(second);
       } catch {
         // As for a turn: the call ends itself.
       }

@@ -3,8 +3,8 @@
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 //
 // Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
-// 20 ms, a call takes in what Asterisk sent and sends its next frame; half a period later, while
-// its caller speaks, it takes in again. The event loop never reads an AudioSocket connection
+// 20 ms, a call sends its next frame and then takes in what Asterisk sent; half a period later,
+// while its caller speaks, it takes in again. The event loop never reads an AudioSocket connection
 // while its call runs; a call that ends politely (agent hang-up, refusal, the server stopping) is
 // handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
@@ -157,24 +157,26 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       },
     };
 
-    /** Takes in what Asterisk sent since the last look: the bytes read, or -1 once the call has ended. */
-    function takeIn(): number {
-      let taken = 0;
+    /** Reads and handles what Asterisk sent since the last read (the call may end in it). */
+    function readWaiting(): void {
       for (let reads = 0; reads < MAX_READS_PER_TURN; reads++) {
         const n = polled.read(READ_BUFFER);
-        if (n === NOTHING_YET) break;
+        if (n === NOTHING_YET) return;
         if (n === END_OF_STREAM) {
           // Asterisk ends a call by closing the socket (no 0x00 frame, observed on Asterisk 22).
           end("caller_hangup", decoder.buffered > 0 ? `stream ended inside a frame (${decoder.buffered} bytes)` : undefined);
-          return -1;
+          return;
         }
         decoder.decode(READ_BUFFER.subarray(0, n), sink);
-        if (ended) return -1;
-        taken += n;
-        if (n < READ_BUFFER.length) break;
+        if (ended || n < READ_BUFFER.length) return;
       }
-      return taken;
     }
+
+    /**
+     * A write that failed (the peer is gone): the read right after tells a caller who hung up
+     * (end of stream) from a broken connection.
+     */
+    let writeFailure: Error | undefined;
 
     function sendFrame(s: TCallSession): void {
       if (polled.backlogBytes > maxBuffered) {
@@ -182,12 +184,12 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         return;
       }
       lastWasSilent = s.outbound.idle;
-      if (lastWasSilent) {
-        polled.write(SILENT_FRAME);
-        return;
+      if (!lastWasSilent) s.outbound.readFrameInto(SPEECH_FRAME, HEADER_BYTES);
+      try {
+        polled.write(lastWasSilent ? SILENT_FRAME : SPEECH_FRAME);
+      } catch (err) {
+        writeFailure = err as Error;
       }
-      s.outbound.readFrameInto(SPEECH_FRAME, HEADER_BYTES);
-      polled.write(SPEECH_FRAME);
     }
 
     /** A failure ends this call only: garbage, a reset, or a bug in its pipeline — never the server. */
@@ -199,17 +201,18 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
 
     const paced = options.pacer.add({
       turn() {
-        if (ended) return;
+        if (ended || !session) return;
         try {
-          if (takeIn() >= 0 && session) sendFrame(session);
+          sendFrame(session);
         } catch (err) {
           fail(err);
         }
       },
-      look() {
-        if (ended || session?.attentive === false) return;
+      takeIn(second) {
+        if (ended || (second && session?.attentive === false)) return;
         try {
-          takeIn();
+          readWaiting();
+          if (writeFailure && !ended) fail(writeFailure);
         } catch (err) {
           fail(err);
         }
