@@ -6,9 +6,9 @@
 // frame of every call is a wake-up of its own (callers are not in step), a buffer, a stream push
 // and an event; written through the socket, every outbound frame is a write request and its
 // callback. On this machine's virtual CPUs a wake-up costs 50-250 µs before any work: a bare Node
-// echo of 10 calls spends 5.2 ms of CPU per call-second doing nothing else. Polled on the pacer's
-// slot ticks, the process wakes once per slot for every call in it, reads into one reused buffer
-// and writes from one reused frame (bench/README.md has the figures).
+// echo of 10 calls spends 6.7 ms of CPU per call-second doing nothing else, the same echo polled
+// 3.2. Polled on the pacer's slot ticks, the process wakes once per slot for every call in it,
+// reads into one reused buffer and writes from one reused frame (bench/README.md has the figures).
 //
 // The price: caller audio waits in the kernel for the call's turn, up to 20 ms after it arrived
 // (up to 10 while the caller speaks, where the pacer has a slot awake half a period later).
