@@ -3,22 +3,11 @@
 // and write one frame back (the caller's last audio frame: an echo, on the pacer's clock).
 // Beside bench/audiosocket-echo.ts (Node's own way: a read and a write per inbound frame, on the
 // event loop) it shows what polling on a clock saves before any of the core's work.
-import { randomUUID } from "node:crypto";
-import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { FrameDecoder, HEADER_BYTES, newAudioFrame, SLIN8_FRAME_BYTES, type TFrameSink } from "../apps/core/src/audiosocket/frame.ts";
 import { Pacer } from "../apps/core/src/audiosocket/pacer.ts";
 import { END_OF_STREAM, NOTHING_YET, PolledSocket } from "../apps/core/src/audiosocket/polled-socket.ts";
-
-const httpPort = Number(process.env.ECHO_HTTP_PORT);
-const audioSocketPort = Number(process.env.ECHO_AUDIOSOCKET_PORT);
-
-const http = createHttpServer((req, res) => {
-  req.resume();
-  if (req.method === "POST" && req.url?.startsWith("/calls")) return void res.end(randomUUID());
-  if (req.url === "/metrics") return void res.end("");
-  res.writeHead(404).end();
-});
+import { listenEcho } from "./echo-http.ts";
 
 const pacer = new Pacer();
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
@@ -50,8 +39,4 @@ const audioSocket = createServer({ pauseOnConnect: true }, (socket) => {
   });
 });
 
-http.listen(httpPort, "127.0.0.1", () =>
-  audioSocket.listen(audioSocketPort, "127.0.0.1", () => {
-    process.stdout.write(`echo: HTTP on ${httpPort}, AudioSocket on ${audioSocketPort} (polled on the pacer's clock)\n`);
-  }),
-);
+listenEcho(audioSocket, "polled on the pacer's clock");

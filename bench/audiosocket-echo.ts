@@ -2,22 +2,10 @@
 // each frame and write one back (an echo, clocked by the caller's frames: no timer, no pipeline,
 // no providers, no database). bench:core runs it on the core's CPU, under the same callers, so
 // the core's CPU per call-second reads against what Node and this machine cost before any of the
-// core's work. It answers the two HTTP requests the callers make: POST /calls (a fresh UUID) and
-// GET /metrics (nothing to report).
-import { randomUUID } from "node:crypto";
-import { createServer as createHttpServer } from "node:http";
+// core's work. Its HTTP side answers what the callers ask of a core (echo-http.ts).
 import { createServer } from "node:net";
 import { FrameDecoder, FrameType, newAudioFrame, SLIN8_FRAME_BYTES } from "../apps/core/src/audiosocket/frame.ts";
-
-const httpPort = Number(process.env.ECHO_HTTP_PORT);
-const audioSocketPort = Number(process.env.ECHO_AUDIOSOCKET_PORT);
-
-const http = createHttpServer((req, res) => {
-  req.resume();
-  if (req.method === "POST" && req.url?.startsWith("/calls")) return void res.end(randomUUID());
-  if (req.url === "/metrics") return void res.end("");
-  res.writeHead(404).end();
-});
+import { listenEcho } from "./echo-http.ts";
 
 const audioSocket = createServer((socket) => {
   socket.setNoDelay(true);
@@ -43,8 +31,4 @@ const audioSocket = createServer((socket) => {
   socket.on("error", () => {});
 });
 
-http.listen(httpPort, "127.0.0.1", () =>
-  audioSocket.listen(audioSocketPort, "127.0.0.1", () => {
-    process.stdout.write(`echo: HTTP on ${httpPort}, AudioSocket on ${audioSocketPort} (frame type 0x${FrameType.audio.toString(16)})\n`);
-  }),
-);
+listenEcho(audioSocket, `event loop, frame type 0x${FrameType.audio.toString(16)}`);
