@@ -119,7 +119,6 @@ export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStat
       "counter",
       () => read.pacer().rephases,
     ),
-
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
     new SampledHistogram(
       "dsai_pacer_lateness_ms",

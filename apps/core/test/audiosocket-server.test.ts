@@ -4,8 +4,9 @@ import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeAudio, encodeDtmf, encodeUuid, FrameDecoder, type TFrame } from "../src/audiosocket/frame.ts";
 import { OutboundAudio } from "../src/audiosocket/outbound-audio.ts";
-import { Pacer, SLOT_FILL, SLOTS } from "../src/audiosocket/pacer.ts";
+import { Pacer } from "../src/audiosocket/pacer.ts";
 import { createAudioSocketServer, type TAudioSocketServer, type TCallSession, type THangupCause } from "../src/audiosocket/server.ts";
+import { wakeEverySlot } from "./pacer-load.ts";
 
 type TRecordedSession = TCallSession & {
   audio: Buffer[];
@@ -52,9 +53,6 @@ const until = async (cond: () => boolean, ms = 3000) => {
     await new Promise((r) => setTimeout(r, 5));
   }
 };
-
-/** Streams that do nothing but keep every phase slot awake, as many calls do. */
-const wakeEverySlot = (pacer: Pacer) => Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
 
 let server: TAudioSocketServer | undefined;
 afterEach(async () => {

@@ -3,6 +3,7 @@
 // call is idle moved to a slot due sooner instead of waiting for its own.
 import { describe, expect, it } from "vitest";
 import { FRAME_MS, LOOK_AFTER_SLOTS, Pacer, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
+import { wakeEverySlot } from "./pacer-load.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -78,7 +79,7 @@ describe("pacer", () => {
   it("moves a call whose reply starts to the next awake slot: among many calls the first frame waits about 2 ms, not 20", async () => {
     const pacer = new Pacer();
     // Enough calls to wake every slot.
-    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
+    const others = wakeEverySlot(pacer);
     let sent: (() => void) | undefined;
     const call = pacer.add({ turn: () => sent?.() });
     const waits: number[] = [];
@@ -135,7 +136,7 @@ describe("pacer", () => {
         }
       },
     });
-    const others = Array.from({ length: SLOTS * SLOT_FILL }, () => pacer.add({ turn: () => {} }));
+    const others = wakeEverySlot(pacer);
     await sleep(200);
     call.remove();
     for (const h of [...slotmates, ...others]) h.remove();
