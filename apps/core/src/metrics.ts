@@ -114,10 +114,17 @@ export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStat
     new Sampled("dsai_frames_late_total", "Outbound frames sent over 10 ms after their due time", "counter", () => read.pacer().framesLate),
     new Sampled("dsai_frames_sent_total", "Outbound frames sent", "counter", () => read.pacer().framesSent),
     new Sampled(
-      "dsai_pacer_rephases_total",
-      "Calls moved to an earlier phase slot because a reply started",
+      "dsai_pacer_early_starts_total",
+      "Replies whose first frame went out at once, off the 20 ms grid",
       "counter",
-      () => read.pacer().rephases,
+      () => read.pacer().earlyStarts,
+    ),
+    new Sampled("dsai_pacer_reads_total", "Reads of AudioSocket connections", "counter", () => read.pacer().reads),
+    new Sampled(
+      "dsai_pacer_empty_reads_total",
+      "Reads that found nothing (a probe of an earlier read slot, or a caller's frame later than usual)",
+      "counter",
+      () => read.pacer().emptyReads,
     ),
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
     new SampledHistogram(

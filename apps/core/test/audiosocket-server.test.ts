@@ -130,7 +130,7 @@ describe("AudioSocket server", () => {
     for (const h of others) h.remove();
   });
 
-  it("among many calls, takes in each caller's audio within 10 ms of its arrival (5 on average), whatever the caller's phase", async () => {
+  it("among many calls, takes in each caller's audio within a slot or two of its arrival, whatever the caller's phase", async () => {
     const sessions = new Map<string, TCallSession>();
     const arrivals: Map<number, number>[] = [];
     const uuids = [0, 1, 2, 3, 4].map(() => {
@@ -167,11 +167,11 @@ describe("AudioSocket server", () => {
     await new Promise((r) => setTimeout(r, 2_500));
     for (const clock of clocks) clock.stop();
     for (const h of others) h.remove();
-    // Read at its turn only, a frame would wait 10 ms on average over the phases, up to 20.
+    // Read at a fixed slot, a frame would wait 10 ms on average over the phases, up to 20.
     const waits = arrivals.flatMap((taken, i) => [...taken].filter(([n]) => n >= 25).map(([n, at]) => at - (sentAt[i]?.get(n) ?? at)));
     expect(waits.length).toBeGreaterThan(5 * 80);
-    expect(waits.reduce((a, b) => a + b, 0) / waits.length).toBeLessThan(7.5);
-    expect(waits.filter((w) => w > 13).length).toBeLessThan(waits.length / 20);
+    expect(waits.reduce((a, b) => a + b, 0) / waits.length).toBeLessThan(3);
+    expect(waits.filter((w) => w > 6).length).toBeLessThan(waits.length / 20);
     for (const p of peers) p.socket.end();
   });
 

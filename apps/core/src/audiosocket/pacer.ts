@@ -1,30 +1,37 @@
 // One scheduler is the clock of every call in the process: a single timer on a monotonic clock
 // and a fixed grid (no drift: slot tick k is due at start + k * SLOT_MS whatever the timer's
-// lateness). Each call has one turn every 20 ms at its own phase, in which it sends one frame
-// and, once every call of its slot has sent, takes in what Asterisk sent (server.ts): the 20 ms
-// are cut into SLOTS phase slots, and a call belongs to one slot. Sends first: a call's reading
-// (and the pipeline work its audio starts) never delays the frames of the calls after it.
+// lateness). The 20 ms are cut into SLOTS phase slots. Each call sends one frame every 20 ms in
+// its send slot, and reads what Asterisk sent once every 20 ms in its read slot (server.ts does
+// the I/O): in each slot tick the slot's calls all send first, then the calls that read there
+// read, so reading (and the pipeline work the audio starts) never delays a frame.
 //
 // Why one timer: a timer per call costs a wake-up per call every 20 ms and lets calls drift apart.
 // Why phase slots: Asterisk runs each channel on its own 20 ms clock, so channels are spread over
 // the 20 ms anyway; serving every call in one burst per 20 ms would make the last call of the
-// burst late and take in every caller's audio up to 20 ms after it arrived. With slots each
-// wake-up serves a tenth of the calls.
+// burst late. With slots each wake-up serves a tenth of the calls.
 //
-// Why a second look: a call's turn reads what Asterisk sent since the last one, so its audio
-// waits for the turn — up to 20 ms. Serving a slot, the pacer also looks at the calls of the slot
-// half a period away (a read each, no write): the caller's audio waits at most 10 ms, 5 on
-// average, for one more read per frame and no wake-up. (Aligning each call's turn to its
-// caller's phase instead was tried: under a caller's jitter it settled on the early edge of its
-// arrivals, and most frames then waited for the next turn.)
+// Why a read slot of its own: a call's audio waits in the kernel until the call reads, and the
+// end of the caller's speech starts the reply. The read slot follows the caller's clock: a read
+// that finds nothing (the caller's frame is not there yet) moves the call's reads to the next
+// awake slot, and reads again there, in the same period; every PROBE_EVERY reads that found
+// audio, the reads move one awake slot earlier to see whether the audio is there by then (if not,
+// the read after finds it, so a probe costs one empty read and no delay). A new call's reads
+// start in its send slot and move earlier every period until one finds nothing (at most SLOTS
+// periods). The reads thus sit in
+// the first awake slot after the caller's frames arrive: among many calls a frame waits ~1 ms for
+// its read, up to one slot (2 ms), and nearly every read finds a frame — an empty read costs as
+// much as a full one (Node throws on EAGAIN). The send slot never moves for this: Asterisk hears
+// a steady 20 ms whatever the reads do. (Moving the whole turn to the caller's phase was tried:
+// its misses waited a full period, and every move changed the outbound interval.)
 //
 // Why few slots for few calls: every wake-up costs 50-250 µs of CPU on this kind of virtual
 // machine whatever it serves (leaving idle, epoll, the timer list, the microtask checkpoint),
 // and a call's turn ~20 µs, so a slot with one call in it is mostly overhead. Calls fill a slot
-// up to SLOT_FILL before the next one opens, empty slots are never woken for (nor opened by a
-// reply), and the timer is set in whole milliseconds (libuv's unit) so it never fires early and
-// has to be re-armed. Among few calls, therefore, a second look happens only where that slot is
-// awake, and a reply waits for the next slot already woken: at one slot, up to 20 ms.
+// up to SLOT_FILL before the next one opens, and empty slots are never woken for: reads only go
+// to slots awake for sends, and a reply's first frame goes out from the I/O callback that brought
+// its audio (`startNow`), not from a slot woken for it. The timer is set in whole milliseconds
+// (libuv's unit) so it never fires early and has to be re-armed. Among few calls, therefore, the
+// reads have few slots to choose from: at one slot (10 calls or fewer) audio waits up to 20 ms.
 
 export const FRAME_MS = 20;
 export const SLOTS = 10;
@@ -37,25 +44,34 @@ const MAX_CATCH_UP_MS = 60;
 export const SLOT_FILL = 10;
 /** A slot tick due this close is served now: the timer's millisecond resolution, not lateness. */
 const EARLY_MS = 0.5;
-/** The second look at a call's socket comes this many slot ticks after its turn: half a period. */
-export const LOOK_AFTER_SLOTS = SLOTS / 2;
+/** Reads that found audio before the call's reads try one awake slot earlier. */
+export const PROBE_EVERY = 8;
+/**
+ * Empty reads in a row that move the reads on to the next awake slot: half a period. A caller
+ * that sends nothing for longer (Asterisk stopped the audio) is read once per period until it
+ * sends again.
+ */
+export const MAX_CHASE = SLOTS / 2;
+/** A reply's first frame goes out at once unless the call's own turn is this close anyway. */
+const START_NOW_BEFORE_MS = SLOT_MS;
 /** Which empty slot opens next: each new one as far as it can be from those already open. */
 const OPENING_ORDER = [0, 5, 2, 7, 4, 9, 1, 6, 3, 8];
 
 export type TPacedStream = {
   /** The call's turn: sends one 20 ms frame, now. */
   turn(): void;
-  /**
-   * Reads what arrived: once every call of the slot has had its turn (`second` false), and again
-   * half a period later (`second` true: the second look, which a call may decline).
-   */
-  takeIn?(second: boolean): void;
+  /** Reads what arrived since the last read; false when nothing had (the read slot moves on). */
+  takeIn?(): boolean;
 };
 
 export type TPacedHandle = {
   remove(): void;
-  /** Moves the call to the next slot due that is awake (its next frame goes out sooner). */
-  rephase(): void;
+  /**
+   * The call's audio starts (a reply while it was sending silence): its next frame goes out now,
+   * off the grid, unless its turn is due within a slot anyway. Asterisk sees one interval between
+   * silence and speech shortened, never a burst; the call keeps its slot.
+   */
+  startNow(): void;
 };
 
 /** Upper bounds (ms) of the lateness and jitter histograms, cumulative like Prometheus buckets. */
@@ -68,12 +84,28 @@ export type TPacerStats = {
   latenessBuckets: number[];
   /** Frames whose interval since the same call's previous frame differed from 20 ms by <= LATENESS_BUCKETS_MS[i]. */
   jitterBuckets: number[];
-  /** Intervals counted in jitterBuckets (a call's first frame, and the first after a rephase, have none). */
+  /** Intervals counted in jitterBuckets (a call's first frame, and those around an early start, have none). */
   intervals: number;
-  rephases: number;
+  /** Frames sent off the grid by `startNow`. */
+  earlyStarts: number;
+  /** Reads, and those that found nothing (a probe, or a caller's frame later than usual). */
+  reads: number;
+  emptyReads: number;
 };
 
-type TEntry = { stream: TPacedStream; slot: number; lastSentAt: number };
+type TEntry = {
+  stream: TPacedStream;
+  /** Where the call sends; fixed for the call. */
+  slot: number;
+  /** Where the call reads; follows the caller's clock. */
+  readSlot: number;
+  lastSentAt: number;
+  emptyInARow: number;
+  foundSinceProbe: number;
+  /** False until a read first found nothing: till then the reads move earlier every period. */
+  settled: boolean;
+  removed: boolean;
+};
 
 const nowMs = (): number => performance.now();
 
@@ -84,7 +116,10 @@ function bucketIndex(ms: number): number {
 }
 
 export class Pacer {
+  /** The calls that send in each slot; a slot with none is asleep (never woken for). */
   private readonly slots: Set<TEntry>[] = Array.from({ length: SLOTS }, () => new Set());
+  /** The calls that read in each slot: only awake slots have any. */
+  private readonly readers: Set<TEntry>[] = Array.from({ length: SLOTS }, () => new Set());
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -92,7 +127,7 @@ export class Pacer {
   private tick = 0;
   /** The last slot tick served. */
   private served = -1;
-  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, rephases: 0 };
+  private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, earlyStarts: 0, reads: 0, emptyReads: 0 };
   /** Frames per bucket, not cumulative: one increment per frame; `stats` adds them up when read. */
   private readonly lateness = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
   private readonly jitter = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
@@ -118,8 +153,8 @@ export class Pacer {
     }
     // The fullest slot that still has room (few calls share few wake-ups); once every slot holds
     // SLOT_FILL, the least loaded (the writes of each wake-up stay even).
-    // Slots open in OPENING_ORDER: the second is half a period from the first, so their calls get
-    // their second look and a reply's early slot from each other.
+    // Slots open in OPENING_ORDER: the second is half a period from the first, so a caller whose
+    // frames arrive just after the first slot's tick waits half a period for its read, not a whole.
     let slot = -1;
     for (const s of OPENING_ORDER) {
       const size = this.slotSize(s);
@@ -129,35 +164,22 @@ export class Pacer {
       slot = 0;
       for (let s = 1; s < SLOTS; s++) if (this.slotSize(s) < this.slotSize(slot)) slot = s;
     }
-    const entry: TEntry = { stream, slot, lastSentAt: Number.NaN };
+    const entry: TEntry = {
+      stream,
+      slot,
+      readSlot: slot,
+      lastSentAt: Number.NaN,
+      emptyInARow: 0,
+      foundSinceProbe: 0,
+      settled: false,
+      removed: false,
+    };
     (this.slots[slot] as Set<TEntry>).add(entry);
+    (this.readers[slot] as Set<TEntry>).add(entry);
     this.count++;
-    let removed = false;
     return {
-      remove: () => {
-        if (removed) return;
-        removed = true;
-        (this.slots[entry.slot] as Set<TEntry>).delete(entry);
-        this.count--;
-        if (this.count === 0) this.stop();
-      },
-      rephase: () => {
-        if (removed) return;
-        // The next awake slot due that is not crowded (replies that arrive together must not pile
-        // their calls into one slot).
-        // A full slot still takes a reply's call: replies are few, and the slot is awake anyway.
-        const crowded = Math.max(SLOT_FILL, Math.ceil((this.count / SLOTS) * 1.5)) + 1;
-        const first = this.nextDueTick();
-        for (let i = 0; i < SLOTS; i++) {
-          const s = (first + i) % SLOTS;
-          if (s === entry.slot) return; // its own turn is the next one
-          const size = this.slotSize(s);
-          if (size === 0 || size >= crowded) continue;
-          this.move(entry, s);
-          this.counts.rephases++;
-          return;
-        }
-      },
+      remove: () => this.remove(entry),
+      startNow: () => this.startNow(entry),
     };
   }
 
@@ -166,15 +188,53 @@ export class Pacer {
     this.timer = undefined;
   }
 
+  private remove(entry: TEntry): void {
+    if (entry.removed) return;
+    entry.removed = true;
+    (this.slots[entry.slot] as Set<TEntry>).delete(entry);
+    (this.readers[entry.readSlot] as Set<TEntry>).delete(entry);
+    this.count--;
+    // A slot that falls asleep is never served: the calls reading there go back to their own slots.
+    if (this.slotSize(entry.slot) === 0) for (const reader of this.readers[entry.slot] as Set<TEntry>) this.moveRead(reader, reader.slot);
+    if (this.count === 0) this.stop();
+  }
+
+  private startNow(entry: TEntry): void {
+    if (entry.removed || this.timer === undefined) return;
+    const now = nowMs();
+    let nextTurn = this.nextDueTick();
+    while (nextTurn % SLOTS !== entry.slot) nextTurn++;
+    if (this.dueAt(nextTurn) - now < START_NOW_BEFORE_MS) return;
+    try {
+      entry.stream.turn();
+    } catch {
+      return; // as in a turn: the call ends itself
+    }
+    // Not late and not jitter: neither the shortened interval before nor the one after is counted.
+    this.counts.framesSent++;
+    this.counts.earlyStarts++;
+    (this.lateness[0] as number)++;
+    entry.lastSentAt = Number.NaN;
+  }
+
   private slotSize(slot: number): number {
     return (this.slots[slot] as Set<TEntry>).size;
   }
 
-  private move(entry: TEntry, slot: number): void {
-    (this.slots[entry.slot] as Set<TEntry>).delete(entry);
-    entry.slot = slot;
-    entry.lastSentAt = Number.NaN; // the changed interval is deliberate, not jitter
-    (this.slots[slot] as Set<TEntry>).add(entry);
+  private moveRead(entry: TEntry, slot: number): void {
+    if (slot === entry.readSlot) return;
+    (this.readers[entry.readSlot] as Set<TEntry>).delete(entry);
+    entry.readSlot = slot;
+    (this.readers[slot] as Set<TEntry>).add(entry);
+  }
+
+  /** The nearest awake slot after `slot` (step 1) or before it (step -1); `slot` itself when none is. */
+  private awakeNear(slot: number, step: 1 | -1): number {
+    for (let i = 1; i < SLOTS; i++) {
+      const s = (slot + step * i + SLOTS) % SLOTS;
+      if (this.slotSize(s) > 0) return s;
+    }
+    return slot;
   }
 
   private dueAt(tick: number): number {
@@ -205,10 +265,10 @@ export class Pacer {
     // Serve every slot tick that is due (normally one; a few after a short stall).
     while (this.count > 0 && this.dueAt(this.tick) <= nowMs() + EARLY_MS) {
       const due = this.dueAt(this.tick);
-      const slot = this.slots[this.tick % SLOTS] as Set<TEntry>;
+      const slot = this.tick % SLOTS;
       this.served = this.tick;
       this.tick++;
-      for (const entry of slot) {
+      for (const entry of this.slots[slot] as Set<TEntry>) {
         const sentAt = nowMs();
         try {
           entry.stream.turn();
@@ -217,20 +277,36 @@ export class Pacer {
         }
         this.record(entry, sentAt, due);
       }
-      this.takeIn(slot, false);
-      this.takeIn(this.slots[(this.served + SLOTS - LOOK_AFTER_SLOTS) % SLOTS] as Set<TEntry>, true);
+      this.read(slot);
     }
     if (this.count > 0) this.schedule();
     else this.timer = undefined;
   }
 
-  /** Lets the calls of `slot` read: after their turns, or (`second`) LOOK_AFTER_SLOTS ticks after. */
-  private takeIn(slot: Set<TEntry>, second: boolean): void {
-    for (const entry of slot) {
+  /** The reads of `slot`, once its calls have all sent; each read moves its call's read slot as it found. */
+  private read(slot: number): void {
+    for (const entry of this.readers[slot] as Set<TEntry>) {
+      let found: boolean;
       try {
-        entry.stream.takeIn?.(second);
+        found = entry.stream.takeIn?.() ?? true;
       } catch {
-        // As for a turn: the call ends itself.
+        continue; // as for a turn: the call ends itself
+      }
+      if (entry.removed) continue;
+      this.counts.reads++;
+      if (found) {
+        entry.emptyInARow = 0;
+        if (++entry.foundSinceProbe >= (entry.settled ? PROBE_EVERY : 1)) {
+          entry.foundSinceProbe = 0;
+          this.moveRead(entry, this.awakeNear(slot, -1));
+        }
+      } else {
+        this.counts.emptyReads++;
+        // Its frame is later than this slot: read again at the next awake one, this period.
+        // (Never into this slot's own set while it is being iterated: awakeNear skips it.)
+        // A caller silent for longer than the chase is looked for afresh once it sends again.
+        entry.settled = entry.emptyInARow < MAX_CHASE;
+        if (entry.emptyInARow++ < MAX_CHASE) this.moveRead(entry, this.awakeNear(slot, 1));
       }
     }
   }

@@ -10,8 +10,9 @@
 // 3.2. Polled on the pacer's slot ticks, the process wakes once per slot for every call in it,
 // reads into one reused buffer and writes from one reused frame (bench/README.md has the figures).
 //
-// The price: caller audio waits in the kernel for the call's turn, up to 20 ms after it arrived
-// (up to 10 while the caller speaks, where the pacer has a slot awake half a period later).
+// The price: caller audio waits in the kernel for the call's read. The pacer keeps each call's
+// read in the first awake slot after its caller's frames arrive: among many calls up to 2 ms,
+// among 10 calls or fewer (one slot awake) up to 20.
 //
 // Ownership: the socket must come from a server with `pauseOnConnect` (libuv never reads it) and
 // must not be written through while polled. `release()` comes before the socket is closed or

@@ -2,11 +2,11 @@
 // DTMF and (sometimes) a hang-up frame. A call the core did not open over HTTP is refused.
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 //
-// Each connection lives on the pacer's clock (polled-socket.ts says why): at its turn, every
-// 20 ms, a call sends its next frame and then takes in what Asterisk sent; half a period later,
-// while its caller speaks, it takes in again. The event loop never reads an AudioSocket connection
-// while its call runs; a call that ends politely (agent hang-up, refusal, the server stopping) is
-// handed back to it to say goodbye.
+// Each connection lives on the pacer's clock (polled-socket.ts says why): every 20 ms a call
+// sends its next frame at its turn, and takes in what Asterisk sent at its read, which the pacer
+// keeps just after the caller's frames arrive. The event loop never reads an AudioSocket
+// connection while its call runs; a call that ends politely (agent hang-up, refusal, the server
+// stopping) is handed back to it to say goodbye.
 import { createServer, type Server, type Socket } from "node:net";
 import {
   encodeAudio,
@@ -32,7 +32,7 @@ const SILENT_FRAME = encodeAudio(Buffer.alloc(SLIN8_FRAME_BYTES));
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const SPEECH_FRAME = newAudioFrame();
-/** A call's turn reads at most this many times (a full buffer each) before the next call's turn. */
+/** A call's read takes at most this many buffers in a row before the next call's read. */
 const MAX_READS_PER_TURN = 4;
 /** A call that ends politely waits this long for Asterisk to close after our hang-up frame. */
 const GOODBYE_MS = 2_000;
@@ -49,11 +49,6 @@ export type TCallSession = {
   onEnd(cause: THangupCause, detail?: string): void;
   /** The session calls this to end the call from the agent's side (hang-up tool, transfer). */
   bindHangup(hangup: () => void): void;
-  /**
-   * True while the moment the caller's audio arrives matters (the caller is speaking: the end of
-   * the speech starts the reply): the call is read twice per 20 ms, not once. Default true.
-   */
-  readonly attentive?: boolean;
 };
 
 export type TAudioSocketEvents = {
@@ -126,11 +121,11 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         session = options.resolveCall(frame.uuid);
         if (!session) return end("refused", `unknown call ${frame.uuid}`);
         session.bindHangup(() => end("agent_hangup"));
-        // A reply that starts while the call is sending silence moves the call to the next awake
-        // phase slot: among many calls its first frame goes out within 2 ms instead of up to 20 ms
-        // later. Asterisk sees one shortened interval between silence and speech, never a burst.
+        // A reply that starts while the call is sending silence goes out now, from the I/O
+        // callback that brought its audio (the process is awake for it anyway), not up to 20 ms
+        // later at the call's turn.
         session.outbound.onWake = () => {
-          if (lastWasSilent) paced.rephase();
+          if (lastWasSilent) paced.startNow();
         };
         return;
       }
@@ -157,19 +152,23 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       },
     };
 
-    /** Reads and handles what Asterisk sent since the last read (the call may end in it). */
-    function readWaiting(): void {
+    /**
+     * Reads and handles what Asterisk sent since the last read (the call may end in it); false
+     * when nothing had arrived.
+     */
+    function readWaiting(): boolean {
       for (let reads = 0; reads < MAX_READS_PER_TURN; reads++) {
         const n = polled.read(READ_BUFFER);
-        if (n === NOTHING_YET) return;
+        if (n === NOTHING_YET) return reads > 0;
         if (n === END_OF_STREAM) {
           // Asterisk ends a call by closing the socket (no 0x00 frame, observed on Asterisk 22).
           end("caller_hangup", decoder.buffered > 0 ? `stream ended inside a frame (${decoder.buffered} bytes)` : undefined);
-          return;
+          return true;
         }
         decoder.decode(READ_BUFFER.subarray(0, n), sink);
-        if (ended || n < READ_BUFFER.length) return;
+        if (ended || n < READ_BUFFER.length) return true;
       }
+      return true;
     }
 
     /**
@@ -208,13 +207,15 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
           fail(err);
         }
       },
-      takeIn(second) {
-        if (ended || (second && session?.attentive === false)) return;
+      takeIn() {
+        if (ended) return true;
         try {
-          readWaiting();
+          const found = readWaiting();
           if (writeFailure && !ended) fail(writeFailure);
+          return found;
         } catch (err) {
           fail(err);
+          return true;
         }
       },
     });

@@ -310,11 +310,6 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
 
   return {
     outbound,
-    // While the caller speaks (and for the VAD's hangover after): the end of the speech is the
-    // moment a reply's latency starts from. Otherwise a turn every 20 ms serves barge-in well.
-    get attentive() {
-      return vad.speaking || vad.lastFrameVoiced;
-    },
     onAudio(frame, sampleRate) {
       if (ended) return;
       const pcm = toTelephonyRate(frame, sampleRate);
