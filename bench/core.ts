@@ -430,7 +430,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${label}: ${latencies.length} replies, added latency p50 ${median(latencies).toFixed(1)} ms p99 ${percentile(latencies, 99).toFixed(1)} ms, ` +
           `late frames ${(result.lateFraction * 100).toFixed(2)}%, jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), lateness p99 <= ${result.latenessP99} ms, CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)}), RSS ${result.rssMiBPerCall.toFixed(3)} MiB per call; ` +
-          `calls moved for replies: ${moved("dsai_pacer_rephases_total")}\n`,
+          `replies started at once: ${moved("dsai_pacer_early_starts_total")}, empty reads: ${moved("dsai_pacer_empty_reads_total")} of ${moved("dsai_pacer_reads_total")}, calls moved for replies (cores before 8da83bc): ${moved("dsai_pacer_rephases_total")}\n`,
       );
       return result;
     });

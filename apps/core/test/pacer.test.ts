@@ -2,7 +2,7 @@
 // (few calls share a slot: a wake-up costs more than a write), a reply's first frame sent at once
 // instead of at the call's turn, and each call's reads kept just after its caller's frames arrive.
 import { describe, expect, it } from "vitest";
-import { FRAME_MS, LATENESS_BUCKETS_MS, MAX_CHASE, Pacer, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
+import { FRAME_MS, MAX_CHASE, Pacer, SLOT_FILL, SLOT_MS, SLOTS } from "../src/audiosocket/pacer.ts";
 import { wakeEverySlot } from "./pacer-load.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,48 +84,49 @@ describe("pacer", () => {
     const others = wakeEverySlot(pacer);
     const turns: number[] = [];
     const call = pacer.add({ turn: () => turns.push(performance.now()) });
-    const waits: number[] = [];
+    let started = 0;
     for (let trial = 0; trial < 7; trial++) {
       // Just after one of the call's own turns, the next is ~20 ms away.
       const seen = turns.length;
       await until(() => turns.length > seen);
       await sleep(3);
+      if (performance.now() - (turns.at(-1) as number) > FRAME_MS - 4) continue; // a slow machine overslept
       const before = turns.length;
-      const at = performance.now();
       call.startNow();
-      waits.push(turns.length > before ? (turns[before] as number) - at : Number.POSITIVE_INFINITY);
+      // Synchronous: sent before startNow returned.
+      expect(turns.length).toBe(before + 1);
+      started++;
     }
-    const sent = pacer.stats.framesSent;
     await sleep(100);
     call.remove();
     for (const h of others) h.remove();
-    // Synchronous: sent before startNow returned.
-    expect(Math.max(...waits)).toBeLessThan(1);
-    expect(pacer.stats.earlyStarts).toBe(7);
-    expect(sent).toBeGreaterThan(0);
+    expect(started).toBeGreaterThanOrEqual(4);
+    expect(pacer.stats.earlyStarts).toBe(started);
     // The call kept its slot: its turns after the trials are 20 ms apart.
     const late = turns.slice(-4);
-    for (let i = 1; i < late.length; i++) expect(Math.abs((late[i] as number) - (late[i - 1] as number) - FRAME_MS)).toBeLessThan(3);
-    // The shortened intervals (before and after each early frame) are not jitter.
-    const jitterUnder5 = pacer.stats.jitterBuckets[LATENESS_BUCKETS_MS.indexOf(5)] as number;
-    expect(pacer.stats.intervals - jitterUnder5).toBeLessThan(pacer.stats.intervals / 50);
+    for (let i = 1; i < late.length; i++) expect(Math.abs((late[i] as number) - (late[i - 1] as number) - FRAME_MS)).toBeLessThan(5);
+    // Neither the interval before an early frame nor the one after it is counted: each call's
+    // first frame has none, and each early start takes two away.
+    expect(pacer.stats.intervals).toBe(pacer.stats.framesSent - (others.length + 1) - 2 * started);
   });
 
   it("leaves a reply's first frame to the call's turn when that is due within a slot: never two frames at once", async () => {
     const pacer = new Pacer();
     const turns: number[] = [];
     const call = pacer.add({ turn: () => turns.push(performance.now()) });
+    await until(() => turns.length >= 2);
     let tried = 0;
-    while (tried < 5) {
-      const seen = turns.length;
-      await until(() => turns.length > seen);
-      // Within the last millisecond before the next turn (20 ms after this one).
-      await until(() => performance.now() - (turns.at(-1) as number) > FRAME_MS - 1, 100);
-      if (turns.length > seen + 1 || performance.now() - (turns.at(-1) as number) >= FRAME_MS - 0.2) continue; // the turn came first
+    for (const deadline = performance.now() + 5_000; tried < 5 && performance.now() < deadline; ) {
+      await new Promise((r) => setImmediate(r));
+      // Within the last 1.5 ms before the next turn (20 ms after the last one).
+      const sinceTurn = performance.now() - (turns.at(-1) as number);
+      if (sinceTurn < FRAME_MS - 1.5 || sinceTurn >= FRAME_MS - 0.2) continue;
+      const before = turns.length;
       call.startNow();
       tried++;
-      expect(turns.length).toBe(seen + 1);
+      expect(turns.length).toBe(before);
     }
+    expect(tried).toBeGreaterThanOrEqual(1);
     call.remove();
     expect(pacer.stats.earlyStarts).toBe(0);
   });
