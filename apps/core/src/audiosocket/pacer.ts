@@ -17,11 +17,10 @@
 // audio, the reads move one awake slot earlier to see whether the audio is there by then (if not,
 // the read after finds it, so a probe costs one empty read and no delay). A new call's reads
 // start in its send slot and move earlier every period until one finds nothing (at most SLOTS
-// periods). The reads thus sit in
-// the first awake slot after the caller's frames arrive: among many calls a frame waits ~1 ms for
-// its read, up to one slot (2 ms), and nearly every read finds a frame — an empty read costs as
-// much as a full one (Node throws on EAGAIN). The send slot never moves for this: Asterisk hears
-// a steady 20 ms whatever the reads do. (Moving the whole turn to the caller's phase was tried:
+// periods). The reads thus sit in the first awake slot after the caller's frames arrive: among
+// many calls a frame waits ~1 ms for its read, up to one slot (2 ms), and nearly every read finds
+// a frame — an empty read costs about what a full one does (Node throws on EAGAIN). The send slot
+// never moves for this: Asterisk hears a steady 20 ms whatever the reads do. (Moving the whole turn to the caller's phase was tried:
 // its misses waited a full period, and every move changed the outbound interval.)
 //
 // Why few slots for few calls: every wake-up costs 50-250 µs of CPU on this kind of virtual
