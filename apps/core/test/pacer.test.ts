@@ -131,6 +131,21 @@ describe("pacer", () => {
     expect(pacer.stats.earlyStarts).toBe(0);
   });
 
+  it("never sends a call twice in one tick when its reply starts while its own slot is being served", async () => {
+    const pacer = new Pacer();
+    let call: ReturnType<Pacer["add"]> | undefined;
+    const turns: number[] = [];
+    // A slotmate before it in the slot: its turn starts the call's reply before the call's own turn.
+    const slotmate = pacer.add({ turn: () => call?.startNow() });
+    call = pacer.add({ turn: () => turns.push(performance.now()) });
+    await sleep(200);
+    call.remove();
+    slotmate.remove();
+    expect(pacer.stats.earlyStarts).toBe(0);
+    expect(turns.length).toBeGreaterThanOrEqual(8);
+    for (let i = 1; i < turns.length; i++) expect((turns[i] as number) - (turns[i - 1] as number)).toBeGreaterThan(FRAME_MS / 2);
+  });
+
   it("among few calls, sends a reply at once and never opens a slot for it", async () => {
     const pacer = new Pacer();
     const turns: number[] = [];

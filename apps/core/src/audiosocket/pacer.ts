@@ -126,6 +126,8 @@ export class Pacer {
   private tick = 0;
   /** The last slot tick served. */
   private served = -1;
+  /** The slot whose turns are being sent right now (-1 between ticks). */
+  private sending = -1;
   private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, earlyStarts: 0, reads: 0, emptyReads: 0 };
   /** Frames per bucket, not cumulative: one increment per frame; `stats` adds them up when read. */
   private readonly lateness = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
@@ -199,7 +201,8 @@ export class Pacer {
   }
 
   private startNow(entry: TEntry): void {
-    if (entry.removed || this.timer === undefined) return;
+    // Inside its own slot's tick the call's turn is now anyway (or was just now).
+    if (entry.removed || this.timer === undefined || this.sending === entry.slot) return;
     const now = nowMs();
     let nextTurn = this.nextDueTick();
     while (nextTurn % SLOTS !== entry.slot) nextTurn++;
@@ -267,6 +270,7 @@ export class Pacer {
       const slot = this.tick % SLOTS;
       this.served = this.tick;
       this.tick++;
+      this.sending = slot;
       for (const entry of this.slots[slot] as Set<TEntry>) {
         const sentAt = nowMs();
         try {
@@ -276,6 +280,7 @@ export class Pacer {
         }
         this.record(entry, sentAt, due);
       }
+      this.sending = -1;
       this.read(slot);
     }
     if (this.count > 0) this.schedule();
@@ -285,9 +290,10 @@ export class Pacer {
   /** The reads of `slot`, once its calls have all sent; each read moves its call's read slot as it found. */
   private read(slot: number): void {
     for (const entry of this.readers[slot] as Set<TEntry>) {
+      if (!entry.stream.takeIn) continue; // sends only (tests, the pacer's own benchmark)
       let found: boolean;
       try {
-        found = entry.stream.takeIn?.() ?? true;
+        found = entry.stream.takeIn();
       } catch {
         continue; // as for a turn: the call ends itself
       }

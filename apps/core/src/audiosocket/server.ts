@@ -33,7 +33,7 @@ const SILENT_FRAME = encodeAudio(Buffer.alloc(SLIN8_FRAME_BYTES));
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const SPEECH_FRAME = newAudioFrame();
 /** A call's read takes at most this many buffers in a row before the next call's read. */
-const MAX_READS_PER_TURN = 4;
+const MAX_BUFFERS_PER_READ = 4;
 /** A call that ends politely waits this long for Asterisk to close after our hang-up frame. */
 const GOODBYE_MS = 2_000;
 
@@ -157,7 +157,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
      * when nothing had arrived.
      */
     function readWaiting(): boolean {
-      for (let reads = 0; reads < MAX_READS_PER_TURN; reads++) {
+      for (let reads = 0; reads < MAX_BUFFERS_PER_READ; reads++) {
         const n = polled.read(READ_BUFFER);
         if (n === NOTHING_YET) return reads > 0;
         if (n === END_OF_STREAM) {
