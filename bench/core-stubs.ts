@@ -23,7 +23,8 @@ function asr(req: IncomingMessage, res: ServerResponse): void {
     let off = 0;
     for (; off + FRAME <= carry.length; off += FRAME) {
       const loud = Math.abs(carry.readInt16LE(off)) >= VOICED;
-      if (voiced && !loud) setTimeout(() => res.write("hello\n"), ASR_MS);
+      // A transcript due after the call's audio ended is not sent: the response has ended.
+      if (voiced && !loud) setTimeout(() => res.writableEnded || res.write("hello\n"), ASR_MS);
       voiced = loud;
     }
     carry = carry.subarray(off);

@@ -245,3 +245,42 @@ describe("a pipeline call whose TTS streams far faster than real time", () => {
     expect(tts.closed).toBe(true);
   });
 });
+
+describe("a pipeline call's hang-up", () => {
+  let url = "";
+  const asr = { connections: 0, bodiesEnded: 0, cut: 0 };
+
+  beforeAll(async () => {
+    url = await startProviders((req, res) => {
+      if (req.url !== ASR_PATH) return void res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+      req.resume();
+      req.on("end", () => {
+        asr.bodiesEnded++;
+        res.end("goodbye\n"); // the last utterance, flushed by the end of the body
+      });
+      res.on("close", () => {
+        if (!res.writableFinished) asr.cut++;
+      });
+    });
+    servers.at(-1)?.on("connection", () => asr.connections++);
+  });
+
+  it("ends the ASR's audio rather than cutting it: its last words are not recorded, and the next call reuses the connection", async () => {
+    for (let call = 0; call < 2; call++) {
+      const events: TCallEventInput[] = [];
+      const session = createPipelineSession(
+        sessionOptions(url, { uuid: `00000000-0000-4000-8000-00000000001${call}`, greeting: "", idleMs: 60_000, events }),
+      );
+      session.bindHangup(() => {});
+      await new Promise((r) => setTimeout(r, 100)); // the ASR stream is open
+      session.onAudio(Buffer.alloc(320), 8_000);
+      session.onEnd("caller_hangup");
+      for (let waited = 0; asr.bodiesEnded <= call && waited < 2_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50)); // the response is read to its end
+      expect(events.filter((e) => e.kind === "transcript" || e.kind === "error")).toEqual([]);
+    }
+    expect(asr).toEqual({ connections: 1, bodiesEnded: 2, cut: 0 });
+  });
+});

@@ -213,6 +213,49 @@ describe("stt", () => {
     expect(feed.unreadBytes).toBe(0);
   });
 
+  it("at the end of the audio, yields the ASR's last words and leaves the connection for the next stream", async () => {
+    const url = await startPeer(ASR_PATH, (req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+      req.resume();
+      req.on("end", () => res.end("last words\n")); // the end of the body flushes the last utterance
+    });
+    let connections = 0;
+    peers.at(-1)?.on("connection", () => connections++);
+    const stt = createStt({ url, uuid: UUID, timeouts: timeouts() });
+    for (let call = 0; call < 2; call++) {
+      const feed = new AudioFeed();
+      const transcripts = collect(stt(feed, new AbortController().signal));
+      feed.push(BATCH);
+      feed.close();
+      expect(await transcripts).toEqual(["last words"]);
+      await sleep(20); // the socket goes back to the pool once the response is read
+    }
+    expect(connections).toBe(1);
+  });
+
+  it("fails within responseMs of the audio's end when the ASR never ends its response, and closes the request", async () => {
+    let closed: Promise<boolean> | undefined;
+    const url = await startPeer(ASR_PATH, (req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+      req.resume();
+      closed = cutOff(res);
+    });
+    const feed = new AudioFeed();
+    const stt = createStt({ url, uuid: UUID, timeouts: { responseMs: 300, idleMs: 2_000 } });
+    const run = failure(collect(stt(feed, new AbortController().signal)));
+    feed.push(BATCH);
+    await sleep(100);
+    const closedAt = performance.now();
+    feed.close();
+    const err = await run;
+    expect(err.message).toBe("asr: did not end its response within 300 ms of the audio's end");
+    expect(performance.now() - closedAt).toBeGreaterThanOrEqual(290);
+    expect(performance.now() - closedAt).toBeLessThan(2_000);
+    expect(await closed).toBe(true);
+  });
+
   it("ends quietly when aborted, and the ASR sees its request closed", async () => {
     let closed: Promise<boolean> | undefined;
     const url = await startPeer(ASR_PATH, (req, res) => {

@@ -7,6 +7,7 @@
 // the caller speaking over it (barge-in), its deadline and the end of the call abort it, and with
 // it every request it made. The greeting and the apology are replies too. Provider failures
 // degrade this call only: a reply ends with a spoken apology where possible, a lost ASR is reopened.
+// The hang-up ends the caller's audio rather than aborting the ASR: it ends its stream in turn.
 import type { TChatMessage, TLlmEvent } from "@dsai/contracts";
 import { MAX_QUEUED_MS, OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
@@ -139,6 +140,9 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       listening = { feed, stop };
       try {
         for await (const text of stt(feed, stop.signal)) {
+          // After the hang-up the ASR's last words are read only so its connection can be reused:
+          // the call's events are already closed.
+          if (ended) continue;
           o.recordEvent({ kind: "transcript", role: "user", text });
           void respond(text, vad.lastVoiceAt || undefined);
         }
@@ -343,7 +347,8 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
       if (ended) return;
       ended = true;
       current?.abort.abort();
-      listening?.stop.abort();
+      // The ASR is not aborted: the end of its audio ends its stream (within its bound, see stt).
+      listening?.feed.close();
       outbound.clear();
       for (const w of drainedWaiters) w();
       drainedWaiters = [];

@@ -51,7 +51,10 @@ export function stoppedBy(signal: AbortSignal): boolean {
 /**
  * ASR: the caller's audio goes up as one chunked request body for the whole call, pulled from
  * `audio` only as fast as the ASR reads it; each chunk that comes back is one final transcript.
- * The stage ends when the ASR ends its response.
+ * The stage ends when the ASR ends its response. When `audio` ends (the call hung up), the body
+ * ends and the ASR has `responseMs` to send its last transcripts and end the response: the
+ * connection then goes back to the keep-alive pool for the next call, instead of being torn down
+ * (a new TCP connection, and an AbortError with its stack trace, per call).
  */
 export function createStt(target: TProviderTarget): TStt {
   return async function* stt(audio, signal) {
@@ -69,10 +72,21 @@ export function createStt(target: TProviderTarget): TStt {
     const onAbort = () => transcripts.fail(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     const uploading = upload(req, audio, target.timeouts.idleMs);
-    uploading.done.catch((err: unknown) => {
-      transcripts.fail(err);
-      req.destroy();
-    });
+    let closing: NodeJS.Timeout | undefined;
+    let over = false;
+    uploading.done.then(
+      () => {
+        if (over || req.destroyed) return;
+        const { responseMs } = target.timeouts;
+        closing = setTimeout(() => {
+          transcripts.fail(new ProviderError("asr", `did not end its response within ${responseMs} ms of the audio's end`));
+        }, responseMs);
+      },
+      (err: unknown) => {
+        transcripts.fail(err);
+        req.destroy();
+      },
+    );
     response.then(
       (res) => readTranscripts(res, transcripts),
       (err: unknown) => transcripts.fail(err),
@@ -86,7 +100,11 @@ export function createStt(target: TProviderTarget): TStt {
       if (stoppedBy(signal)) return;
       throw err instanceof ProviderError ? err : new ProviderError("asr", String(err));
     } finally {
+      over = true;
+      clearTimeout(closing);
       signal.removeEventListener("abort", onAbort);
+      // Tells the ASR to stop — unless both bodies are whole: Node has then already handed the
+      // connection back to the keep-alive pool, and this does nothing.
       req.destroy();
       uploading.stop();
     }
