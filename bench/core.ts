@@ -102,7 +102,8 @@ const SILENCE = Buffer.alloc(320);
 // Independent callers: each starts at its own moment and speaks and pauses for its own lengths.
 // (Identical callers started together finish speaking in the same 20 ms every cycle, a
 // thundering herd of replies no real population of callers produces.)
-let seed = 42; // deterministic: every run and every step sees the same callers
+const SEED = 42;
+let seed = SEED; // deterministic: every run and every step sees the same callers (runCalls resets it)
 const random = () => {
   seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
   return seed / 2 ** 31;
@@ -110,11 +111,23 @@ const random = () => {
 const speechFrames = () => 40 + Math.floor(random() * 41); // 0.8 - 1.6 s
 const pauseMs = () => 200 + random() * 400;
 const START_SPREAD_MS = 2_000;
-// Load before the window opens, after every caller has started. BENCH_CORE_WARM_UP_MS=20000 lets
-// V8 finish compiling the per-reply code first: 10 s into a fresh core's load its compiler threads
-// still took ~9% of the core's CPU (perf, 2026-12-03). The recorded results use the default.
-const WARM_UP_MS = Number(process.env.BENCH_CORE_WARM_UP_MS ?? 3_000);
-if (!Number.isInteger(WARM_UP_MS) || WARM_UP_MS < 0) throw new Error("BENCH_CORE_WARM_UP_MS must be a whole number of milliseconds >= 0");
+/** A whole number of ms >= 0 from the environment, or `fallback`. */
+function envMs(name: string, fallback: number): number {
+  const ms = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${name} must be a whole number of milliseconds >= 0`);
+  return ms;
+}
+// Load before the window opens, after every caller has started.
+const WARM_UP_MS = envMs("BENCH_CORE_WARM_UP_MS", 3_000);
+// A core in service has taken calls for days: its code is compiled. A fresh one is not — 10 s into
+// its first load V8's compiler threads still took ~9% of its CPU (perf, 2026-12-03), and at 10
+// calls the per-reply code runs twenty times less often, so it stays slow for minutes (10 calls:
+// 4.2 ms per call-second 3 s in, 3.4 after 20 s, 2.9 after 120 s). So every step's process first
+// takes PRIME_CALLS calls for PRIME_MS, which hang up before the step's own calls start: each step
+// then measures the same warm process whatever its number of calls. BENCH_CORE_PRIME_MS=0
+// measures fresh processes, as the results before 2026-12-04 did.
+const PRIME_CALLS = 200;
+const PRIME_MS = envMs("BENCH_CORE_PRIME_MS", 20_000);
 
 type TCaller = {
   socket: Socket;
@@ -130,6 +143,7 @@ type TCaller = {
 
 /** Runs `n` callers for `windowMs`; returns the added latencies observed (ms). */
 async function runCalls(core: { http: string; audioSocketPort: number }, n: number, windowMs: number, onWindowStart: () => void) {
+  seed = SEED;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const open = () =>
     new Promise<string>((resolve, reject) => {
@@ -390,7 +404,12 @@ async function main(): Promise<void> {
           ? withEcho("bench/audiosocket-echo-polled.ts", fn)
           : withCore(String(n), fn, under === "baseline" && BASELINE ? join(BASELINE, "apps/core/src/main.ts") : undefined);
     return run(async (core) => {
+      // Against the fresh process: what priming left in its heap counts as the calls' (an upper bound).
       const idleRss = rssMiB(core.pid);
+      if (PRIME_MS > 0) {
+        process.stdout.write(`${label}: priming with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s ...\n`);
+        await runCalls(core, PRIME_CALLS, PRIME_MS, () => {});
+      }
       let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
       const latencies = await runCalls(core, n, windowMs, () => {
         void scrape(core.http).then((metrics) => {
@@ -545,7 +564,7 @@ async function main(): Promise<void> {
         polled_floor_cpu_ms_per_call_second_at_10: { value: round(median(polledFloor.at10)), unit: polledFloorUnit },
         ...baseline,
       },
-      `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
+      `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core${PRIME_MS > 0 ? ` primed with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s (hung up before the step)` : ""}; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
     );
     process.stdout.write(`bench:core wrote ${file}\n`);
   } finally {
