@@ -47,7 +47,11 @@ export function writeResult(name: string, metrics: Record<string, TMetric>, note
   return file;
 }
 
-/** Runs a TypeScript entry (tsx) as its own process; resolves with the first stdout line matching `ready`. */
+/**
+ * Runs an entry as its own process — a TypeScript one through tsx, a bundle (`.mjs`, what an image
+ * runs) with plain node — and resolves with its first stdout line matching `ready`. What it prints
+ * after that is passed on (e.g. the lines of `--trace-gc`).
+ */
 export function spawnUntil(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -58,16 +62,25 @@ export function spawnUntil(
   nodeBin: string = process.execPath,
 ): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
-    const node = [nodeBin, "--import", "tsx", ...args];
+    const entry = args.find((a) => !a.startsWith("-")) ?? "";
+    const node = entry.endsWith(".mjs") ? [nodeBin, ...args] : [nodeBin, "--import", "tsx", ...args];
     const [command, ...rest] = cpus ? ["taskset", "-c", cpus, ...node] : node;
     const child = spawn(command as string, rest, {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
     });
+    let started = false;
     child.stdout?.on("data", (d: Buffer) => {
+      if (started) {
+        process.stdout.write(d);
+        return;
+      }
       const line = d.toString();
-      if (ready.test(line)) resolve({ child, line });
+      if (ready.test(line)) {
+        started = true;
+        resolve({ child, line });
+      }
     });
-    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
+    child.once("exit", (code) => reject(new Error(`${entry} exited (${code})`)));
   });
 }

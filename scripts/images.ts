@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { build } from "esbuild";
 import { baseImageNames } from "../packages/stacks/src/images.ts";
+import { bundleApp } from "./bundle.ts";
 import { run } from "./setup/exec.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -40,23 +40,7 @@ async function buildApp(app: "core" | "providers", log: (line: string) => void):
   const context = join(OUT, app);
   rmSync(context, { recursive: true, force: true });
   mkdirSync(context, { recursive: true });
-  await build({
-    // Paths in the bundle are relative to this directory: fixed to the repository, so the same
-    // code gives the same bundle (and image tag) whichever directory the build runs from.
-    absWorkingDir: ROOT,
-    entryPoints: [join(ROOT, "apps", app, "src", "main.ts")],
-    outfile: join(context, "main.mjs"),
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    legalComments: "none",
-    // Optional native add-ons the libraries try and fall back from.
-    external: ["pg-native", "bufferutil", "utf-8-validate"],
-    // CommonJS dependencies bundled into an ES module still call require().
-    banner: { js: "import { createRequire as __dsaiRequire } from 'node:module'; const require = __dsaiRequire(import.meta.url);" },
-    logLevel: "error",
-  });
+  await bundleApp(ROOT, app, join(context, "main.mjs"));
   cpSync(join(ROOT, "apps", app, "image", "Dockerfile"), join(context, "Dockerfile"));
   if (app === "core") cpSync(join(ROOT, "apps", "core", "prisma", "migrations"), join(context, "migrations"), { recursive: true });
   const bases = baseImageNames();
