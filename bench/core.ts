@@ -65,16 +65,24 @@ const BASELINE = process.env.BENCH_CORE_BASELINE ? resolve(process.env.BENCH_COR
 const ROOT = resolve(import.meta.dirname, "..");
 // The core runs as it ships: its image's bundle under plain node, NODE_ENV=production — not tsx
 // over the sources, whose loader thread and source maps (every Error's stack is mapped) a tenant
-// never runs. BENCH_CORE_SOURCES=1 runs the sources through tsx, as the results before 2026-12-04
-// (afternoon) did.
+// never runs. BENCH_CORE_SOURCES=1 runs this checkout's sources through tsx, as the results before
+// 2026-12-04 (morning) did; BENCH_CORE_BASELINE_SOURCES=1 the baseline's, to set the two ways of
+// measuring side by side.
 const FROM_SOURCES = process.env.BENCH_CORE_SOURCES === "1";
+const BASELINE_FROM_SOURCES = process.env.BENCH_CORE_BASELINE_SOURCES === "1";
+
+type TCoreEntry = { main: string; env: NodeJS.ProcessEnv; how: string };
 
 /** How to start a checkout's core: its bundle (built here, as `npm run images` builds it) or its sources. */
-async function coreEntry(checkout: string, dir: string, name: string): Promise<{ main: string; env: NodeJS.ProcessEnv }> {
-  if (FROM_SOURCES) return { main: join(checkout, "apps/core/src/main.ts"), env: {} };
+async function coreEntry(checkout: string, fromSources: boolean, dir: string, name: string): Promise<TCoreEntry> {
+  if (fromSources) return { main: join(checkout, "apps/core/src/main.ts"), env: {}, how: "its sources through tsx" };
   const main = join(dir, `${name}.mjs`);
   await bundleApp(checkout, "core", main);
-  return { main, env: { NODE_ENV: "production", CORE_MIGRATIONS_DIR: join(checkout, "apps/core/prisma/migrations") } };
+  return {
+    main,
+    env: { NODE_ENV: "production", CORE_MIGRATIONS_DIR: join(checkout, "apps/core/prisma/migrations") },
+    how: "its bundle under node, NODE_ENV=production",
+  };
 }
 
 /** The core alone on CPU 1, the rest on CPU 0 — when there are two CPUs to split. */
@@ -388,10 +396,12 @@ async function main(): Promise<void> {
   };
   const bundleDir = mkdtempSync(join(tmpdir(), "bench-core-"));
   const entries = {
-    core: await coreEntry(ROOT, bundleDir, "core"),
-    baseline: BASELINE ? await coreEntry(BASELINE, bundleDir, "baseline") : undefined,
+    core: await coreEntry(ROOT, FROM_SOURCES, bundleDir, "core"),
+    baseline: BASELINE ? await coreEntry(BASELINE, BASELINE_FROM_SOURCES, bundleDir, "baseline") : undefined,
   };
-  process.stdout.write(`bench:core runs ${FROM_SOURCES ? "the sources through tsx" : "the bundle under node, NODE_ENV=production"}\n`);
+  process.stdout.write(
+    `bench:core runs this core from ${entries.core.how}${entries.baseline ? `, the baseline from ${entries.baseline.how}` : ""}\n`,
+  );
   const stubUrl = `http://127.0.0.1:${/stubs on (\d+)/.exec(stubs.line)?.[1]}`;
 
   /** A fresh core process (and tenant database) per step, so each step's metrics are its own. */
@@ -586,7 +596,9 @@ async function main(): Promise<void> {
       if (BASELINE) baseAt10.push(await step(10, LATENCY_WINDOW_MS, "baseline"));
     }
     const cpuAt10 = median(at10.map((x) => x.cpuMsPerCallSecond));
-    const baseline = BASELINE ? baselineMetrics(BASELINE, baseRuns, baseAt10, at200.cpuMsPerCallSecond, cpuAt10) : {};
+    const baseline = BASELINE
+      ? baselineMetrics(BASELINE, entries.baseline?.how ?? "", baseRuns, baseAt10, at200.cpuMsPerCallSecond, cpuAt10)
+      : {};
     // The floor: what Node and this machine cost for one read and one write per frame, under the
     // same callers on the same CPU — the part of the core's figure no change to the core removes.
     // The polled floor: the same for the core's own way of doing I/O (the pacer and polled
@@ -657,7 +669,7 @@ async function main(): Promise<void> {
         polled_floor_cpu_ms_per_call_second_at_10: { value: round(median(polledFloor.at10)), unit: polledFloorUnit },
         ...baseline,
       },
-      `one core process ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core${PRIME_MS > 0 ? ` primed with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s (hung up before the step)` : ""}; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
+      `one core process (${entries.core.how}) ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core${PRIME_MS > 0 ? ` primed with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s (hung up before the step)` : ""}; sweep steps of ${SWEEP_WINDOW_MS / 1000} s`,
     );
     process.stdout.write(`bench:core wrote ${file}\n`);
   } finally {
@@ -681,12 +693,12 @@ const HOP_UNITS: Record<string, string> = {
 };
 
 /** The baseline's figures from the same run, and this core's CPU as a share of the baseline's. */
-function baselineMetrics(dir: string, at200: TStep[], at10: TStep[], cpu200: number, cpu10: number) {
+function baselineMetrics(dir: string, how: string, at200: TStep[], at10: TStep[], cpu200: number, cpu10: number) {
   const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const mid = (runs: TStep[], f: (x: TStep) => number) => median(runs.map(f));
   const base200 = mid(at200, (x) => x.cpuMsPerCallSecond);
   const base10 = mid(at10, (x) => x.cpuMsPerCallSecond);
-  const of = `baseline ${commit}, same run, alternating with this core`;
+  const of = `baseline ${commit} from ${how}, same run, alternating with this core`;
   process.stdout.write(
     `bench:core beside the baseline (${commit}): CPU per call-second at 200 calls ${round(cpu200)} vs ${round(base200)} ms (${round(cpu200 / base200)}), at 10 calls ${round(cpu10)} vs ${round(base10)} ms (${round(cpu10 / base10)})\n`,
   );
