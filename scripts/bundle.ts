@@ -2,7 +2,7 @@
 // plain `node`, no tsx and no sources. Shared by `npm run images` and `npm run bench:core`, so the
 // benchmark measures the code as it ships.
 import { join } from "node:path";
-import { build } from "esbuild";
+import { build, stop } from "esbuild";
 
 /** Bundles `<root>/apps/<app>/src/main.ts` into `outfile`. */
 export async function bundleApp(root: string, app: "core" | "providers", outfile: string): Promise<void> {
@@ -23,4 +23,7 @@ export async function bundleApp(root: string, app: "core" | "providers", outfile
     banner: { js: "import { createRequire as __dsaiRequire } from 'node:module'; const require = __dsaiRequire(import.meta.url);" },
     logLevel: "error",
   });
+  // esbuild's service process (a Go runtime, whose threads wake on their own) would live as long
+  // as this one: beside a benchmark that is a neighbour on its CPU. The next build starts another.
+  await stop();
 }
