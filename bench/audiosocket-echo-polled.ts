@@ -2,11 +2,14 @@
 // (apps/core/src/audiosocket) and nothing else — at each call's turn, read what the caller sent
 // and write one frame back (the caller's last audio frame: an echo, on the pacer's clock).
 // Beside bench/audiosocket-echo.ts (Node's own way: a read and a write per inbound frame, on the
-// event loop) it shows what polling on a clock saves before any of the core's work.
+// event loop) it shows what polling on a clock saves before any of the core's work. Its /metrics
+// are the core's pacer metrics (send jitter, lateness, late frames): the pacer with no pipeline
+// behind it, on the core's CPU — the floor of those figures on this machine.
 import { createServer } from "node:net";
 import { FrameDecoder, HEADER_BYTES, newAudioFrame, SLIN8_FRAME_BYTES, type TFrameSink } from "../apps/core/src/audiosocket/frame.ts";
 import { Pacer } from "../apps/core/src/audiosocket/pacer.ts";
 import { END_OF_STREAM, NOTHING_YET, PolledSocket } from "../apps/core/src/audiosocket/polled-socket.ts";
+import { createMetrics } from "../apps/core/src/metrics.ts";
 import { listenEcho } from "./echo-http.ts";
 
 const pacer = new Pacer();
@@ -39,4 +42,5 @@ const audioSocket = createServer({ pauseOnConnect: true }, (socket) => {
   });
 });
 
-listenEcho(audioSocket, "polled on the pacer's clock");
+const metrics = createMetrics({ activeCalls: () => pacer.size, pacer: () => pacer.stats, outboxBacklog: () => 0 });
+listenEcho(audioSocket, "polled on the pacer's clock", metrics.render);

@@ -30,11 +30,16 @@ import { LICENSE_MIGRATIONS_DIR } from "../apps/license/src/database.ts";
 import { createLicenseServer } from "../apps/license/src/server.ts";
 import { applyMigrations, createTestDatabase, freePort, startTestServer } from "../packages/postgres/src/index.ts";
 import { bundleApp } from "../scripts/bundle.ts";
+import type { TProbeReport } from "./clock-probe.ts";
 import type { TStubAnswer } from "./core-stubs.ts";
-import { bucketBound, median, percentile, spawnUntil, writeResult } from "./lib.ts";
+import { bucketBound, median, percentile, spawnUntil, type TMetric, writeResult } from "./lib.ts";
 
 const STUB = { asr: 50, llm: 100, tts: 50 };
 const PROVIDERS_MS = STUB.asr + STUB.llm + STUB.tts;
+/** A stretch (from `at`, monotonic ms) in which a clock probe's CPU did not run it: the machine's. */
+type TStall = TProbeReport["stalls"][number];
+/** The clock probes (bench/clock-probe.ts) call a wake-up this late (ms) a stall of their CPU. */
+const STALL_MS = 2;
 const LATENCY_CALLS = 200;
 const LATENCY_WINDOW_MS = 20_000;
 const LATENCY_RUNS = 3;
@@ -301,9 +306,11 @@ async function runCalls(core: { http: string; audioSocketPort: number }, n: numb
  * timers answered (CPU 0's share, which the core cannot change), what is left (the core, the
  * loopback and the callers' reading), and the four hops between the stubs' answers.
  */
-function splitLatency(heard: THeardReply[], timeline: Record<string, TStubAnswer[]>) {
+function splitLatency(heard: THeardReply[], timeline: Record<string, TStubAnswer[]>, stalls?: TStall[]) {
   const stubsLate: number[] = [];
   const lessStubs: number[] = [];
+  /** lessStubs of the replies that no stall of either CPU overlapped (see againstStalls). */
+  const lessStubsClear: number[] = [];
   const hops = { callerToAsr: [] as number[], asrToLlm: [] as number[], llmToTts: [] as number[], ttsToCaller: [] as number[] };
   let unmatched = 0;
   for (const r of heard) {
@@ -321,17 +328,78 @@ function splitLatency(heard: THeardReply[], timeline: Record<string, TStubAnswer
     const late = asr.out - asr.in - STUB.asr + (llm.out - llm.in - STUB.llm) + (tts.out - tts.in - STUB.tts);
     stubsLate.push(late);
     lessStubs.push(r.heardAt - r.speechEndAt - PROVIDERS_MS - late);
+    if (stalls && !overlaps(stalls, r.speechEndAt, r.heardAt)) lessStubsClear.push(r.heardAt - r.speechEndAt - PROVIDERS_MS - late);
     hops.callerToAsr.push(asr.in - r.speechEndAt);
     hops.asrToLlm.push(llm.in - asr.out);
     hops.llmToTts.push(tts.in - llm.out);
     hops.ttsToCaller.push(r.heardAt - tts.out);
   }
-  return { stubsLate, lessStubs, hops, unmatched };
+  return { stubsLate, lessStubs, lessStubsClear, hops, unmatched };
+}
+
+/** The core's metrics, read once a second through the window (monotonic ms). */
+type TSample = { at: number; metrics: Record<string, number> };
+
+const overlaps = (stalls: TStall[], from: number, to: number) => stalls.some((st) => st.at < to && st.at + st.ms > from);
+
+/**
+ * The core's pacer against the stalls of its own CPU (its clock probe, under SCHED_FIFO, woke
+ * STALL_MS or more late: the host did not run that CPU, whatever the core was doing). Per second
+ * of the window, from the core's metrics read once a second: a second that holds a stall counts
+ * all its late frames as the stall's; jitter is also given over the seconds clear of any.
+ */
+function againstStalls(samples: TSample[], stalls: TStall[]) {
+  let late = 0;
+  let inStalls = 0;
+  let clearSeconds = 0;
+  const clear = { cumulative: LATENESS_BUCKETS_MS.map(() => 0), count: 0 };
+  for (let i = 1; i < samples.length; i++) {
+    const [from, to] = [samples[i - 1] as TSample, samples[i] as TSample];
+    const moved = (to.metrics.dsai_frames_late_total ?? 0) - (from.metrics.dsai_frames_late_total ?? 0);
+    late += moved;
+    if (overlaps(stalls, from.at, to.at)) inStalls += moved;
+    else {
+      clearSeconds++;
+      const h = histogramWindow("dsai_pacer_jitter_ms", from.metrics, to.metrics);
+      h.cumulative.forEach((c, b) => {
+        clear.cumulative[b] = (clear.cumulative[b] as number) + c;
+      });
+      clear.count += h.count;
+    }
+  }
+  return {
+    seconds: Math.max(0, samples.length - 1),
+    clearSeconds,
+    late,
+    lateInStalls: inStalls,
+    jitterP99Clear: clear.count > 0 ? bucketBound(LATENESS_BUCKETS_MS, clear.cumulative, clear.count, 0.99) : Number.NaN,
+    jitterUnder2Clear: (clear.cumulative[LATENESS_BUCKETS_MS.indexOf(2)] ?? 0) / Math.max(1, clear.count),
+  };
+}
+
+/** What the probes saw in a window: the clock on the core's CPU, the stalls, the pacer against them. */
+function machineClock(reports: TProbeReport[], samples: TSample[]) {
+  const [cpu0, coreCpu] = reports as [TProbeReport, TProbeReport];
+  let sum = 0;
+  const cumulative = LATENESS_BUCKETS_MS.map((_, b) => (sum += coreCpu.jitter[b] as number));
+  return {
+    clockJitterP99: bucketBound(LATENESS_BUCKETS_MS, cumulative, coreCpu.intervals, 0.99),
+    clockJitterUnder2: (cumulative[LATENESS_BUCKETS_MS.indexOf(2)] ?? 0) / Math.max(1, coreCpu.intervals),
+    cpu0Stalls: cpu0.stalls.length,
+    coreCpuStalls: coreCpu.stalls.length,
+    pacer: againstStalls(samples, coreCpu.stalls),
+  };
 }
 
 /** One step's figures: a core under N calls for one window. */
 type TStep = {
   calls: number;
+  /**
+   * The machine's clock beside the step (the probes, when the step ran them): the probe on the
+   * core's CPU (its jitter: the floor of the pacer's), the stalls of both CPUs, and the core's
+   * pacer against its CPU's stalls.
+   */
+  machine?: ReturnType<typeof machineClock>;
   latencies: number[];
   split: ReturnType<typeof splitLatency>;
   lateFraction: number;
@@ -381,17 +449,24 @@ async function main(): Promise<void> {
     { STUB_ASR_MS: String(STUB.asr), STUB_LLM_MS: String(STUB.llm), STUB_TTS_MS: String(STUB.tts) },
     /stubs on/,
   );
-  type TOthersCpu = { callers: number; stubs: number; machine: number; steal: number };
-  /** CPU time (ms) of the load generator (this process), the stubs and the whole machine, to tell a busy core from a busy machine. */
+  type TOthersCpu = { callers: number; stubs: number; machine: number; steal: number; coreCpuSteal: number };
+  /**
+   * CPU time (ms) of the load generator (this process), the stubs and the whole machine, to tell a
+   * busy core from a busy machine; and the time the hypervisor did not run the core's CPU (its
+   * steal, which the guest kernel counts per CPU): a stretch of it stops the core whatever it does.
+   */
   const othersCpu = (): TOthersCpu => {
     const usage = process.cpuUsage();
-    const all = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = all as number[];
+    const lines = readFileSync("/proc/stat", "utf8").split("\n");
+    const fields = (line: string | undefined) => (line ?? "").split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields(lines[0]) as number[];
+    const coreCpu = fields(lines.find((l) => l.startsWith(`cpu${CORE_CPUS ?? ""} `)));
     return {
       callers: (usage.user + usage.system) / 1000,
       stubs: cpuMs(stubs.child.pid as number),
       machine: (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / 100,
       steal: ((steal ?? 0) * 1000) / 100,
+      coreCpuSteal: ((coreCpu[7] ?? 0) * 1000) / 100,
     };
   };
   const bundleDir = mkdtempSync(join(tmpdir(), "bench-core-"));
@@ -469,10 +544,30 @@ async function main(): Promise<void> {
     return against(child, httpPort, audioSocketPort, fn);
   }
 
+  /**
+   * The machine's clock for one step: a clock probe (bench/clock-probe.ts) on each CPU, started
+   * after the priming (their start-up is not the window's) and stopped with the step. Only where
+   * the CPUs are split: on one CPU a probe would be measuring the core.
+   */
+  async function startProbes() {
+    if (!PINNED) return undefined;
+    const probes = await Promise.all(
+      ["0", CORE_CPUS].map((cpu) => spawnUntil(["bench/clock-probe.ts"], { PROBE_STALL_MS: String(STALL_MS) }, /clock probe on/, cpu)),
+    );
+    const urls = probes.map((p) => `http://127.0.0.1:${/clock probe on (\d+)/.exec(p.line)?.[1]}`);
+    return {
+      how: /clock probe on \d+, (.*)/.exec(probes[0]?.line ?? "")?.[1]?.trim() ?? "",
+      /** What each probe saw since the last report: [CPU 0, the core's CPU]. */
+      report: () => Promise.all(urls.map(async (u) => (await (await fetch(`${u}/report`)).json()) as TProbeReport)),
+      stop: () => Promise.all(probes.map((p) => new Promise((r) => p.child.once("exit", r).kill()))),
+    };
+  }
+
   /** What a step measures: this core, the baseline checkout's, or a floor (a bare echo, or the polled one). */
   type TUnder = "core" | "baseline" | "floor" | "polled-floor";
   const isFloor = (under: TUnder) => under === "floor" || under === "polled-floor";
-  async function step(n: number, windowMs: number, under: TUnder = "core"): Promise<TStep> {
+  /** `probes`: run the machine's clock beside the step (the tails' runs; never the CPU figures at 10 calls, which the probes' wake-ups would lower). */
+  async function step(n: number, windowMs: number, under: TUnder = "core", probes = false): Promise<TStep> {
     const label = under === "core" ? `bench:core ${n} calls` : `bench:core [${under}] ${n} calls`;
     process.stdout.write(`${label}: ramping up, then ${windowMs / 1000} s measured ...\n`);
     const run = (fn: (core: TUnderTest) => Promise<TStep>) =>
@@ -488,12 +583,37 @@ async function main(): Promise<void> {
         process.stdout.write(`${label}: priming with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s ...\n`);
         await runCalls(core, PRIME_CALLS, PRIME_MS, () => {});
       }
+      const clock = probes ? await startProbes() : undefined;
+      try {
+        return await measure(core, idleRss, clock);
+      } finally {
+        await clock?.stop();
+      }
+    });
+
+    async function measure(core: TUnderTest, idleRss: number, clock: Awaited<ReturnType<typeof startProbes>>): Promise<TStep> {
       let before = { cpu: cpuTimes(core.pid), metrics: {} as Record<string, number>, at: 0, others: othersCpu(), coreWait: 0 };
+      const samples: TSample[] = [];
+      let sampler: NodeJS.Timeout | undefined;
+      const sample = async () => {
+        const askedAt = performance.now();
+        const metrics = await scrape(core.http);
+        samples.push({ at: (askedAt + performance.now()) / 2 + MONOTONIC_OFFSET_MS, metrics });
+      };
       const { latencies, heard } = await runCalls(core, n, windowMs, () => {
         void scrape(core.http).then((metrics) => {
           before = { cpu: cpuTimes(core.pid), metrics, at: performance.now(), others: othersCpu(), coreWait: runQueueWaitMs(core.pid) };
         });
+        // What the probes saw before the window is not the window's.
+        if (clock) {
+          void clock.report();
+          void sample();
+          sampler = setInterval(() => void sample(), 1_000);
+        }
       });
+      clearInterval(sampler);
+      const reports = clock ? await clock.report() : undefined;
+      if (clock) await sample();
       const timeline = (await (await fetch(`${stubUrl}/timeline`)).json()) as Record<string, TStubAnswer[]>;
       // Memory while the calls still run (the window ends with them in progress).
       const loadedRss = rssMiB(core.pid);
@@ -505,7 +625,7 @@ async function main(): Promise<void> {
       const share = (k: keyof TOthersCpu) => ((after.others[k] - before.others[k]) / (after.at - before.at)) * 100;
       process.stdout.write(
         `${label}: core ${(coreMsPerSecond / 10).toFixed(1)}% of a CPU${PINNED ? " (alone on CPU 1)" : ""}, ` +
-          `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%); ` +
+          `callers ${share("callers").toFixed(0)}%, stubs ${share("stubs").toFixed(0)}%, machine busy ${share("machine").toFixed(0)}% of ${cpus().length * 100}% (steal ${share("steal").toFixed(0)}%; the core's CPU not run by the host ${share("coreCpuSteal").toFixed(1)}% of the time); ` +
           `the core's event loop waited for a CPU ${waited.toFixed(1)}% of the time\n`,
       );
       const moved = (counter: string) => (after.metrics[counter] ?? 0) - (before.metrics[counter] ?? 0);
@@ -513,8 +633,13 @@ async function main(): Promise<void> {
       const late = moved("dsai_frames_late_total");
       const result = {
         calls: n,
+        machine: reports && machineClock(reports, samples),
         latencies,
-        split: splitLatency(heard, timeline),
+        split: splitLatency(
+          heard,
+          timeline,
+          reports?.flatMap((r) => r.stalls),
+        ),
         lateFraction: sent > 0 ? late / sent : 1,
         cpuMsPerCallSecond: perCallSecond("user") + perCallSecond("system"),
         userMsPerCallSecond: perCallSecond("user"),
@@ -524,10 +649,30 @@ async function main(): Promise<void> {
         jitterUnder2: histogramShareUnder("dsai_pacer_jitter_ms", 2, before.metrics, after.metrics),
         latenessP99: histogramP99("dsai_pacer_lateness_ms", before.metrics, after.metrics),
       };
-      // A floor answers nothing and keeps no metrics: only its CPU means something.
-      if (isFloor(under)) {
+      if (result.machine && clock) {
+        const { machine } = result;
+        const stalls1 = reports?.[1]?.stalls ?? [];
+        const paced = under !== "floor"; // the bare echo has no pacer
         process.stdout.write(
-          `${label}: CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)})\n`,
+          `${label}: the machine's clock (probes ${clock.how}): on the core's CPU jitter p99 <= ${machine.clockJitterP99} ms (${(machine.clockJitterUnder2 * 100).toFixed(2)}% <= 2 ms); ` +
+            `stalls of ${STALL_MS} ms or more: the core's CPU ${stalls1.length} (longest ${Math.max(0, ...stalls1.map((x) => x.ms)).toFixed(1)} ms), CPU 0 ${machine.cpu0Stalls}` +
+            (paced
+              ? `; of the pacer's ${machine.pacer.late} late frames ${machine.pacer.lateInStalls} came in seconds that held a stall of its CPU; in the ${machine.pacer.clearSeconds} of ${machine.pacer.seconds} seconds clear of one, its jitter p99 <= ${machine.pacer.jitterP99Clear} ms (${(machine.pacer.jitterUnder2Clear * 100).toFixed(2)}% <= 2 ms)`
+              : "") +
+            (isFloor(under)
+              ? ""
+              : `; the replies no stall of either CPU overlapped: added latency p99 ${percentile(result.split.lessStubsClear, 99).toFixed(1)} ms (${result.split.lessStubsClear.length} of ${result.split.lessStubs.length} replies)`) +
+            "\n",
+        );
+      }
+      // A floor answers nothing: its CPU, and the polled floor's pacer (no pipeline behind it).
+      if (isFloor(under)) {
+        const pacer =
+          under === "polled-floor"
+            ? `; its pacer: jitter p99 <= ${result.jitterP99} ms (${(result.jitterUnder2 * 100).toFixed(2)}% <= 2 ms), late frames ${(result.lateFraction * 100).toFixed(2)}%`
+            : "";
+        process.stdout.write(
+          `${label}: CPU ${result.cpuMsPerCallSecond.toFixed(2)} ms per call-second (user ${result.userMsPerCallSecond.toFixed(2)}, system ${result.systemMsPerCallSecond.toFixed(2)})${pacer}\n`,
         );
         return result;
       }
@@ -545,16 +690,22 @@ async function main(): Promise<void> {
           `replies started at once: ${moved("dsai_pacer_early_starts_total")}, empty reads: ${moved("dsai_pacer_empty_reads_total")} of ${moved("dsai_pacer_reads_total")}, calls moved for replies (cores before 8da83bc): ${moved("dsai_pacer_rephases_total")}\n`,
       );
       return result;
-    });
+    }
   }
 
   try {
     if (process.env.BENCH_CORE_CALLS) {
       // One step only, nothing written: for trying a change quickly (BENCH_CORE_CALLS=300;
-      // BENCH_CORE_UNDER=floor or baseline measures that instead of this core).
+      // BENCH_CORE_UNDER=floor or baseline measures that instead of this core), with the clock
+      // probes beside it unless BENCH_CORE_PROBES=0.
       const asked = process.env.BENCH_CORE_UNDER;
       const under: TUnder = asked === "floor" || asked === "polled-floor" || asked === "baseline" ? asked : "core";
-      await step(Number(process.env.BENCH_CORE_CALLS), Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS), under);
+      await step(
+        Number(process.env.BENCH_CORE_CALLS),
+        Number(process.env.BENCH_CORE_WINDOW_MS ?? SWEEP_WINDOW_MS),
+        under,
+        process.env.BENCH_CORE_PROBES !== "0",
+      );
       return;
     }
     // The figures at 200 calls are medians of LATENCY_RUNS runs, each with a fresh core: one run
@@ -562,8 +713,8 @@ async function main(): Promise<void> {
     const runs: TStep[] = [];
     const baseRuns: TStep[] = [];
     for (let r = 0; r < LATENCY_RUNS; r++) {
-      runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS));
-      if (BASELINE) baseRuns.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, "baseline"));
+      runs.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, "core", true));
+      if (BASELINE) baseRuns.push(await step(LATENCY_CALLS, LATENCY_WINDOW_MS, "baseline", true));
     }
     const mid = (f: (x: TStep) => number) => median(runs.map(f));
     const at200 = {
@@ -584,6 +735,7 @@ async function main(): Promise<void> {
       rssMiBPerCall: mid((x) => x.rssMiBPerCall),
       lateFraction: mid((x) => x.lateFraction),
       replies: mid((x) => x.latencies.length),
+      machine: machineMedians(runs),
     };
     process.stdout.write(
       `bench:core ${LATENCY_CALLS} calls, median of ${LATENCY_RUNS} runs: added latency p50 ${at200.addedP50.toFixed(1)} ms p99 ${at200.addedP99.toFixed(1)} ms (end to end, with the stubs' lateness: p99 ${at200.endToEndP99.toFixed(1)} ms), jitter p99 <= ${at200.jitterP99} ms, late frames ${(at200.lateFraction * 100).toFixed(2)}%\n`,
@@ -605,9 +757,13 @@ async function main(): Promise<void> {
     // connections), which the core can go below the first floor with.
     const floor = { at200: [] as number[], at10: [] as number[] };
     const polledFloor = { at200: [] as number[], at10: [] as number[] };
+    // The polled floor's pacer at 200 calls, beside the machine's clock: the jitter of the pacer
+    // with no pipeline behind it, and of a clock with nothing at all.
+    const polledFloorSteps: TStep[] = [];
     for (let r = 0; r < LATENCY_RUNS; r++) {
-      floor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
-      polledFloor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "polled-floor")).cpuMsPerCallSecond);
+      floor.at200.push((await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "floor", true)).cpuMsPerCallSecond);
+      polledFloorSteps.push(await step(LATENCY_CALLS, SWEEP_WINDOW_MS, "polled-floor", true));
+      polledFloor.at200.push((polledFloorSteps.at(-1) as TStep).cpuMsPerCallSecond);
       floor.at10.push((await step(10, SWEEP_WINDOW_MS, "floor")).cpuMsPerCallSecond);
       polledFloor.at10.push((await step(10, SWEEP_WINDOW_MS, "polled-floor")).cpuMsPerCallSecond);
     }
@@ -662,6 +818,7 @@ async function main(): Promise<void> {
         rss_mib_per_call: { value: Math.round(at200.rssMiBPerCall * 1000) / 1000, unit: "MiB", target: "<= 1" },
         max_calls_under_1pct_late: { value: maxUnder1, unit: "calls", target: ">= 500" },
         late_frames_at_200: { value: round(at200.lateFraction * 100), unit: "%" },
+        ...machineResults(at200.machine, machineMedians(polledFloorSteps)),
         replies_measured_at_200: { value: at200.replies, unit: "replies per run" },
         floor_cpu_ms_per_call_second: { value: round(median(floor.at200)), unit: floorUnit },
         floor_cpu_ms_per_call_second_at_10: { value: round(median(floor.at10)), unit: floorUnit },
@@ -693,6 +850,83 @@ const HOP_UNITS: Record<string, string> = {
 };
 
 /** The baseline's figures from the same run, and this core's CPU as a share of the baseline's. */
+/** Medians over runs of what the probes saw beside them; undefined where none ran (one CPU). */
+function machineMedians(steps: TStep[]) {
+  const withClock = steps.filter((x) => x.machine);
+  if (withClock.length === 0) return undefined;
+  type TMachine = NonNullable<TStep["machine"]>;
+  const mid = (f: (m: TMachine, x: TStep) => number) => median(withClock.map((x) => f(x.machine as TMachine, x)));
+  const sum = (f: (m: TMachine) => number) => withClock.reduce((a, x) => a + f(x.machine as TMachine), 0);
+  return {
+    clockJitterP99: mid((m) => m.clockJitterP99),
+    clockJitterUnder2: mid((m) => m.clockJitterUnder2),
+    coreCpuStalls: mid((m) => m.coreCpuStalls),
+    cpu0Stalls: mid((m) => m.cpu0Stalls),
+    lateInStalls:
+      sum((m) => m.pacer.lateInStalls) /
+      Math.max(
+        1,
+        sum((m) => m.pacer.late),
+      ),
+    clearSeconds:
+      sum((m) => m.pacer.clearSeconds) /
+      Math.max(
+        1,
+        sum((m) => m.pacer.seconds),
+      ),
+    pacerJitterP99: mid((_, x) => x.jitterP99),
+    pacerJitterUnder2: mid((_, x) => x.jitterUnder2),
+    jitterP99Clear: mid((m) => m.pacer.jitterP99Clear),
+    jitterUnder2Clear: mid((m) => m.pacer.jitterUnder2Clear),
+    addedP99Clear: mid((_, x) => (x.split.lessStubsClear.length > 0 ? percentile(x.split.lessStubsClear, 99) : Number.NaN)),
+    repliesClear: mid((_, x) => x.split.lessStubsClear.length / Math.max(1, x.split.lessStubs.length)),
+  };
+}
+
+/** The machine's figures of the results: beside the core's 200-call runs, and beside the polled floor's. */
+function machineResults(core: ReturnType<typeof machineMedians>, polledFloor: ReturnType<typeof machineMedians>): Record<string, TMetric> {
+  if (!core) return {};
+  const probe = `bench/clock-probe.ts: a clock on a 2 ms grid, its thread SCHED_FIFO, on the CPU named`;
+  const clear = `clear of stalls: in the seconds (read once a second) in which the probe on the core's CPU did not stall`;
+  return {
+    clock_jitter_p99_ms: {
+      value: core.clockJitterP99,
+      unit: `ms (histogram bucket bound): jitter_p99_ms's measure for a clock that does nothing, on the core's CPU beside the core (${probe}): this machine's floor under that figure`,
+    },
+    clock_jitter_within_2ms: { value: round(core.clockJitterUnder2 * 100), unit: "% of the clock's intervals (beside the core)" },
+    stalls_of_the_core_cpu_at_200: {
+      value: core.coreCpuStalls,
+      unit: `per run of ${LATENCY_WINDOW_MS / 1000} s: the clock on the core's CPU woke ${STALL_MS} ms or more late (the host did not run that CPU)`,
+    },
+    stalls_of_cpu0_at_200: { value: core.cpu0Stalls, unit: `per run: the same on CPU 0 (callers, stubs, License Service, Postgres)` },
+    late_frames_in_stalled_seconds_at_200: {
+      value: round(core.lateInStalls * 100),
+      unit: "% of the core's late frames (all runs) sent in a second that held a stall of its CPU",
+    },
+    seconds_clear_of_stalls_at_200: { value: round(core.clearSeconds * 100), unit: "% of the windows' seconds (all runs)" },
+    jitter_p99_clear_of_stalls_ms: { value: core.jitterP99Clear, unit: `ms (histogram bucket bound), the core's pacer ${clear}` },
+    jitter_within_2ms_clear_of_stalls: { value: round(core.jitterUnder2Clear * 100), unit: `% of the core's intervals ${clear}` },
+    added_latency_p99_clear_of_stalls_ms: {
+      value: round(core.addedP99Clear),
+      unit: `${LESS_STUBS_UNIT.slice(0, -1)}; the replies that no stall of either CPU overlapped)`,
+    },
+    replies_clear_of_stalls: { value: round(core.repliesClear * 100), unit: "% of the replies measured (median of the runs)" },
+    ...(polledFloor
+      ? {
+          polled_floor_jitter_p99_ms: {
+            value: polledFloor.pacerJitterP99,
+            unit: "ms (histogram bucket bound): the polled floor's pacer (no pipeline behind it) at 200 calls, medians of its runs",
+          },
+          polled_floor_jitter_within_2ms: { value: round(polledFloor.pacerJitterUnder2 * 100), unit: "% of the polled floor's intervals" },
+          polled_floor_clock_jitter_within_2ms: {
+            value: round(polledFloor.clockJitterUnder2 * 100),
+            unit: "% of the clock's intervals beside the polled floor",
+          },
+        }
+      : {}),
+  };
+}
+
 function baselineMetrics(dir: string, how: string, at200: TStep[], at10: TStep[], cpu200: number, cpu10: number) {
   const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const mid = (runs: TStep[], f: (x: TStep) => number) => median(runs.map(f));

@@ -60,11 +60,13 @@ export function spawnUntil(
   cpus?: string,
   /** The Node.js binary to run it with (this one's by default). */
   nodeBin: string = process.execPath,
+  /** A command that execs the rest (e.g. `chrt -f 1`): the pid stays the process's own. */
+  prefix: string[] = [],
 ): Promise<{ child: ChildProcess; line: string }> {
   return new Promise((resolve, reject) => {
     const entry = args.find((a) => !a.startsWith("-")) ?? "";
     const node = entry.endsWith(".mjs") ? [nodeBin, ...args] : [nodeBin, "--import", "tsx", ...args];
-    const [command, ...rest] = cpus ? ["taskset", "-c", cpus, ...node] : node;
+    const [command, ...rest] = [...prefix, ...(cpus ? ["taskset", "-c", cpus, ...node] : node)];
     const child = spawn(command as string, rest, {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "inherit"],
