@@ -661,7 +661,7 @@ async function main(): Promise<void> {
               : "") +
             (isFloor(under)
               ? ""
-              : `; the replies no stall of either CPU overlapped: added latency p99 ${percentile(result.split.lessStubsClear, 99).toFixed(1)} ms (${result.split.lessStubsClear.length} of ${result.split.lessStubs.length} replies)`) +
+              : `; the replies no stall of either CPU overlapped: added latency p99 ${result.split.lessStubsClear.length > 0 ? `${percentile(result.split.lessStubsClear, 99).toFixed(1)} ms` : "(none)"} (${result.split.lessStubsClear.length} of ${result.split.lessStubs.length} replies)`) +
             "\n",
         );
       }
