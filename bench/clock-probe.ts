@@ -55,6 +55,8 @@ const server = createServer((req, res) => {
 
 /** Raises the grid's thread to SCHED_FIFO; what stands in the way otherwise (no privilege). */
 function realtime(tid: number): string {
+  // PROBE_REALTIME=0: an ordinary thread, as a sender thread inside the core would be (an experiment).
+  if (process.env.PROBE_REALTIME === "0") return "not real-time (PROBE_REALTIME=0): its lateness includes what else runs on its CPU";
   try {
     execFileSync("chrt", ["-f", "-p", "1", String(tid)], { stdio: ["ignore", "ignore", "pipe"] });
     return "SCHED_FIFO";
