@@ -9,7 +9,8 @@
 //   late frames   = frames the core sent over 10 ms after their due time (its /metrics), per N
 // On a machine of two or more CPUs the core runs alone on CPU 1 and everything else — this load
 // generator, the stubs, the License Service and Postgres — on CPU 0 (taskset), so the figures are
-// the core's, not the machine's.
+// the core's, not the machine's. Beside the 200-call runs a clock probe on each CPU
+// (bench/clock-probe.ts, SCHED_FIFO) tells the host's stalls from the core's own lateness.
 //
 // BENCH_CORE_BASELINE=<another checkout> (e.g. `git worktree add ../base <commit>`, its
 // node_modules linked) runs that checkout's core beside this one in the same run — each figure at
@@ -559,7 +560,8 @@ async function main(): Promise<void> {
       how: /clock probe on \d+, (.*)/.exec(probes[0]?.line ?? "")?.[1]?.trim() ?? "",
       /** What each probe saw since the last report: [CPU 0, the core's CPU]. */
       report: () => Promise.all(urls.map(async (u) => (await (await fetch(`${u}/report`)).json()) as TProbeReport)),
-      stop: () => Promise.all(probes.map((p) => new Promise((r) => p.child.once("exit", r).kill()))),
+      stop: () =>
+        Promise.all(probes.map((p) => (p.child.exitCode !== null ? undefined : new Promise((r) => p.child.once("exit", r).kill())))),
     };
   }
 
@@ -839,6 +841,7 @@ async function main(): Promise<void> {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
+const ratio = (part: number, whole: number) => part / Math.max(1, whole);
 
 const END_TO_END_UNIT = "ms (first audible agent frame - end of the caller's speech - the stubs' 200 ms, as the caller saw it)";
 const LESS_STUBS_UNIT = `${END_TO_END_UNIT.slice(0, -1)}, less how late the stubs' own timers answered that reply)`;
@@ -849,7 +852,6 @@ const HOP_UNITS: Record<string, string> = {
   ttsToCaller: "ms (the TTS stub's audio written -> the caller hears the first frame: the core's outbound queue and pacer)",
 };
 
-/** The baseline's figures from the same run, and this core's CPU as a share of the baseline's. */
 /** Medians over runs of what the probes saw beside them; undefined where none ran (one CPU). */
 function machineMedians(steps: TStep[]) {
   const withClock = steps.filter((x) => x.machine);
@@ -862,18 +864,14 @@ function machineMedians(steps: TStep[]) {
     clockJitterUnder2: mid((m) => m.clockJitterUnder2),
     coreCpuStalls: mid((m) => m.coreCpuStalls),
     cpu0Stalls: mid((m) => m.cpu0Stalls),
-    lateInStalls:
-      sum((m) => m.pacer.lateInStalls) /
-      Math.max(
-        1,
-        sum((m) => m.pacer.late),
-      ),
-    clearSeconds:
-      sum((m) => m.pacer.clearSeconds) /
-      Math.max(
-        1,
-        sum((m) => m.pacer.seconds),
-      ),
+    lateInStalls: ratio(
+      sum((m) => m.pacer.lateInStalls),
+      sum((m) => m.pacer.late),
+    ),
+    clearSeconds: ratio(
+      sum((m) => m.pacer.clearSeconds),
+      sum((m) => m.pacer.seconds),
+    ),
     pacerJitterP99: mid((_, x) => x.jitterP99),
     pacerJitterUnder2: mid((_, x) => x.jitterUnder2),
     jitterP99Clear: mid((m) => m.pacer.jitterP99Clear),
@@ -927,6 +925,7 @@ function machineResults(core: ReturnType<typeof machineMedians>, polledFloor: Re
   };
 }
 
+/** The baseline's figures from the same run, and this core's CPU as a share of the baseline's. */
 function baselineMetrics(dir: string, how: string, at200: TStep[], at10: TStep[], cpu200: number, cpu10: number) {
   const commit = execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const mid = (runs: TStep[], f: (x: TStep) => number) => median(runs.map(f));
