@@ -9,6 +9,7 @@ import { parentPort, workerData } from "node:worker_threads";
 parentPort.postMessage({ tid: Number(readlinkSync("/proc/thread-self").split("/").at(-1)) });
 
 const { tickMs, periodTicks, stallMs, handoverMs, bounds } = workerData;
+// The pacer's bucketing (pacer.ts bucketIndex), which this plain-JavaScript worker cannot import.
 const bucketOf = (ms) => {
   let b = 0;
   while (b < bounds.length && ms > bounds[b]) b++;

@@ -143,13 +143,13 @@ const speechFrames = () => 40 + Math.floor(random() * 41); // 0.8 - 1.6 s
 const pauseMs = () => 200 + random() * 400;
 const START_SPREAD_MS = 2_000;
 /** A whole number >= 0 (of ms, unless `unit` says otherwise) from the environment, or `fallback`. */
-function envMs(name: string, fallback: number, unit = "milliseconds"): number {
+function envWhole(name: string, fallback: number, unit = "milliseconds"): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of ${unit} >= 0`);
   return value;
 }
 // Load before the window opens, after every caller has started.
-const WARM_UP_MS = envMs("BENCH_CORE_WARM_UP_MS", 3_000);
+const WARM_UP_MS = envWhole("BENCH_CORE_WARM_UP_MS", 3_000);
 // A core in service has taken calls for days: its code is compiled. A fresh one is not — 10 s into
 // its first load V8's compiler threads still took ~9% of its CPU (perf, 2026-12-03), and at 10
 // calls the per-reply code runs twenty times less often, so it stays slow for minutes (10 calls:
@@ -158,12 +158,12 @@ const WARM_UP_MS = envMs("BENCH_CORE_WARM_UP_MS", 3_000);
 // then measures the same warm process whatever its number of calls. BENCH_CORE_PRIME_MS=0
 // measures fresh processes, as the results before 2026-12-04 did.
 const PRIME_CALLS = 200;
-const PRIME_MS = envMs("BENCH_CORE_PRIME_MS", 20_000);
+const PRIME_MS = envWhole("BENCH_CORE_PRIME_MS", 20_000);
 // This machine's host sometimes takes a quarter to three quarters of it for minutes (2026-12-07:
 // steal 16-76%, the core's CPU not run 9-40% of the time). A step in which the host did not run
 // one of the CPUs for more than BENCH_CORE_MAX_STEAL_PCT % of the window is measured again.
-const MAX_STEAL = envMs("BENCH_CORE_MAX_STEAL_PCT", 2, "percent") / 100;
-const STEAL_RETRIES = envMs("BENCH_CORE_STEAL_RETRIES", 3, "retries");
+const MAX_STEAL = envWhole("BENCH_CORE_MAX_STEAL_PCT", 2, "percent") / 100;
+const STEAL_RETRIES = envWhole("BENCH_CORE_STEAL_RETRIES", 3, "retries");
 /** Steps measured again because of the host (all of a run's). */
 let measuredAgain = 0;
 
@@ -381,7 +381,7 @@ function againstStalls(samples: TSample[], stalls: TStall[]) {
     late,
     lateInStalls: inStalls,
     jitterP99Clear: clear.count > 0 ? bucketBound(LATENESS_BUCKETS_MS, clear.cumulative, clear.count, 0.99) : Number.NaN,
-    jitterUnder2Clear: (clear.cumulative[LATENESS_BUCKETS_MS.indexOf(2)] ?? 0) / Math.max(1, clear.count),
+    jitterUnder2Clear: clear.count > 0 ? (clear.cumulative[LATENESS_BUCKETS_MS.indexOf(2)] ?? 0) / clear.count : Number.NaN,
   };
 }
 
