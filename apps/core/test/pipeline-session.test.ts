@@ -5,7 +5,7 @@
 // that stops reading the caller's audio costs a reopen of its stream, never the core's memory.
 import { createServer, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ASR_PATH, TTS_PATH } from "@dsai/contracts";
+import { ASR_PATH, LLM_PATH, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_QUEUED_MS } from "../src/audiosocket/outbound-audio.ts";
 import { createPipelineSession, type TPipelineOptions } from "../src/calls/pipeline-session.ts";
@@ -282,5 +282,91 @@ describe("a pipeline call's hang-up", () => {
       expect(events.filter((e) => e.kind === "transcript" || e.kind === "error")).toEqual([]);
     }
     expect(asr).toEqual({ connections: 1, bodiesEnded: 2, cut: 0 });
+  });
+});
+
+describe("a pipeline call's reply", () => {
+  /** Providers: an ASR that listens, an LLM that streams `llmPieces` 150 ms apart, a TTS that takes 400 ms a sentence. */
+  async function providers(llmPieces: string[]) {
+    const seen = { llmEndedAt: 0, tts: [] as { text: string; answeredAt: number; cut: boolean }[] };
+    const url = await startProviders((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      if (req.url === ASR_PATH) {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.flushHeaders();
+        return;
+      }
+      req.on("end", async () => {
+        if (req.url === LLM_PATH) {
+          res.writeHead(200, { "content-type": "application/x-ndjson" });
+          for (const piece of llmPieces) {
+            res.write(piece);
+            await new Promise((r) => setTimeout(r, 150));
+          }
+          res.end(() => {
+            seen.llmEndedAt = performance.now();
+          });
+          return;
+        }
+        if (req.url !== TTS_PATH) return void res.writeHead(404).end();
+        const sentence = { text: (JSON.parse(body) as { text: string }).text, answeredAt: 0, cut: false };
+        seen.tts.push(sentence);
+        res.on("close", () => {
+          sentence.cut = !res.writableFinished;
+        });
+        res.writeHead(200, { "content-type": "audio/L16" });
+        // 100 ms of audio every 100 ms for 400 ms, as a TTS synthesizing in real time.
+        for (let i = 0; i < 4 && !res.destroyed; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          res.write(CHUNK);
+        }
+        sentence.answeredAt = performance.now();
+        res.end();
+      });
+    });
+    return { url, seen };
+  }
+
+  const text = (content: string) => `${JSON.stringify({ type: "text", content })}\n`;
+  const until = async (done: () => boolean) => {
+    for (let waited = 0; !done() && waited < 3_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it("reads the LLM ahead of the TTS: the whole reply is read while its first sentence is still being synthesized", async () => {
+    const { url, seen } = await providers([text("First sentence. "), text("Second one.")]);
+    const events: TCallEventInput[] = [];
+    const session = createPipelineSession(
+      sessionOptions(url, { uuid: "00000000-0000-4000-8000-000000000020", greeting: "", idleMs: 2_000, events }),
+    );
+    session.bindHangup(() => {});
+    session.onDtmf("1");
+    await until(() => events.some((e) => e.kind === "latency"));
+    expect(seen.tts.map((t) => t.text)).toEqual(["First sentence.", "Second one."]);
+    expect(seen.llmEndedAt).toBeGreaterThan(0);
+    expect(seen.llmEndedAt).toBeLessThan(seen.tts[0]?.answeredAt ?? 0);
+    expect(events.filter((e) => e.kind === "transcript").map((e) => e.text)).toEqual(["First sentence. Second one."]);
+    expect(session.outbound.queuedMs).toBe(800);
+    session.onEnd("caller_hangup");
+  });
+
+  it("stops the sentence being spoken at once when the LLM fails mid-reply, and apologizes", async () => {
+    const { url, seen } = await providers([text("First sentence. "), "<html>oops</html>"]);
+    const events: TCallEventInput[] = [];
+    const session = createPipelineSession(
+      sessionOptions(url, { uuid: "00000000-0000-4000-8000-000000000021", greeting: "", idleMs: 2_000, events }),
+    );
+    session.bindHangup(() => {});
+    session.onDtmf("1");
+    await until(() => seen.tts.length === 2);
+    // The first sentence's synthesis (400 ms) was cut when the LLM failed, 150 ms in.
+    expect(seen.tts[0]).toMatchObject({ text: "First sentence.", cut: true });
+    expect(seen.tts[1]?.text).toMatch(/^Sorry/);
+    const errors = events.filter((e) => e.kind === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.text).toMatch(/^llm: expected a JSON object/);
+    session.onEnd("caller_hangup");
   });
 });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AudioFeed } from "../src/pipeline/audio-feed.ts";
-import { readAhead } from "../src/pipeline/channel.ts";
 import { ProviderError } from "../src/pipeline/provider-clients.ts";
-import { SentenceSplitter, sentences } from "../src/pipeline/sentence-splitter.ts";
+import { SentenceSplitter } from "../src/pipeline/sentence-splitter.ts";
 import { DEFAULT_VAD, frameRms, VoiceActivity } from "../src/pipeline/vad.ts";
 
 describe("sentence splitter", () => {
@@ -22,20 +21,6 @@ describe("sentence splitter", () => {
     const out = splitter.push("word ".repeat(200));
     expect(out.length).toBeGreaterThan(2);
     for (const s of out) expect(s.length).toBeLessThanOrEqual(240);
-  });
-});
-
-describe("the sentences stage", () => {
-  it("yields each sentence of a streamed text as soon as it is complete, and the rest at the end", async () => {
-    const heard: string[] = [];
-    async function* text(): AsyncGenerator<string> {
-      yield "Hello the";
-      yield "re! How are";
-      expect(heard).toEqual(["Hello there!"]); // the first sentence went out before the text ended
-      yield " you? Fine";
-    }
-    for await (const sentence of sentences(text())) heard.push(sentence);
-    expect(heard).toEqual(["Hello there!", "How are you?", "Fine"]);
   });
 });
 
@@ -109,23 +94,6 @@ describe("the caller's audio feed", () => {
     const reader = feed[Symbol.asyncIterator]();
     await expect(reader.next()).rejects.toBe(overflows[0]);
     expect((await reader.next()).done).toBe(true);
-  });
-});
-
-describe("reading ahead", () => {
-  it("drains its source while the reader is busy, and reports the source's failure at once", async () => {
-    const failures: unknown[] = [];
-    let produced = 0;
-    async function* source(): AsyncGenerator<number> {
-      for (; produced < 3; ) yield ++produced;
-      throw new ProviderError("llm", "stream broke");
-    }
-    const ahead = readAhead(source(), (err) => failures.push(err));
-    expect((await ahead.next()).value).toBe(1);
-    await new Promise((r) => setTimeout(r, 20)); // the reader is busy (a sentence being synthesized)
-    expect(produced).toBe(3);
-    expect(failures).toHaveLength(1);
-    await expect(ahead.next()).rejects.toThrow("llm: stream broke");
   });
 });
 

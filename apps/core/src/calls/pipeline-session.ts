@@ -14,10 +14,10 @@ import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import { AudioBatch } from "../pipeline/audio-batch.ts";
 import { AudioFeed } from "../pipeline/audio-feed.ts";
-import { readAhead } from "../pipeline/channel.ts";
+import { Channel } from "../pipeline/channel.ts";
 import { ProviderError, type TTimeouts } from "../pipeline/provider-clients.ts";
 import { toTelephonyRate } from "../pipeline/resample.ts";
-import { sentences } from "../pipeline/sentence-splitter.ts";
+import { SentenceSplitter } from "../pipeline/sentence-splitter.ts";
 import { createLlm, createStt, createTts, stoppedBy } from "../pipeline/stages.ts";
 import { DEFAULT_VAD, type TVadOptions, VoiceActivity } from "../pipeline/vad.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
@@ -190,11 +190,9 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     try {
       // The deadline bounds the LLM, up to its last word; speaking the reply is bounded by the TTS
       // requests' own timeouts and by the caller listening (the outbound queue is capped).
-      const events = untilEnd(llm({ uuid: o.uuid, message, messages: history.slice() }, signal), () => clearTimeout(deadline));
-      // An LLM failure stops the sentence being spoken at once, as the deadline does.
-      const spoken = readAhead(sentences(replyText(events, reply)), (err) =>
-        reply.abort.abort(err instanceof ProviderError ? err : new ProviderError("llm", String(err))),
-      );
+      const events = llm({ uuid: o.uuid, message, messages: history.slice() }, signal);
+      const spoken = new Channel<string>();
+      void readReply(events, reply, spoken, () => clearTimeout(deadline));
       await speak(spoken, reply);
     } catch (err) {
       if (signal.aborted && !(signal.reason instanceof ProviderError)) return; // a newer reply, barge-in or hang-up
@@ -215,28 +213,39 @@ export function createPipelineSession(o: TPipelineOptions): TCallSession {
     if (reply.tool) await runTool(reply.tool);
   }
 
-  /** `source`, calling `onEnd` once it has yielded its last item. */
-  async function* untilEnd<T>(source: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
-    yield* source;
-    onEnd();
-  }
-
-  /** llm events -> the reply's text. A tool call is kept for when the reply has been heard. */
-  async function* replyText(events: AsyncIterable<TLlmEvent>, reply: TReply): AsyncGenerator<string> {
-    for await (const event of events) {
-      if (event.type === "text") {
-        if (reply.text === "") {
-          const ms = performance.now() - reply.startedAt;
-          reply.latency.llmFirstTextMs = Math.round(ms);
-          o.metrics.providerLatency.observe({ provider: "llm" }, ms);
+  /**
+   * llm events -> the reply's text -> its sentences, into `spoken` as each is complete. Read
+   * ahead of the TTS: the LLM goes on streaming while earlier sentences are synthesized (an LLM
+   * left unread would hit its idle timeout during a long sentence); what waits is bounded by the
+   * reply's text cap. A tool call is kept for when the reply has been heard. `onEnd` runs after
+   * the LLM's last word. A failure aborts the reply at once, so the sentence being spoken stops
+   * too. One async function per reply, not a generator per step (see ProviderStream).
+   */
+  async function readReply(events: AsyncIterable<TLlmEvent>, reply: TReply, spoken: Channel<string>, onEnd: () => void): Promise<void> {
+    const splitter = new SentenceSplitter();
+    try {
+      for await (const event of events) {
+        if (spoken.done) return; // the reply stopped being spoken
+        if (event.type === "text") {
+          if (reply.text === "") {
+            const ms = performance.now() - reply.startedAt;
+            reply.latency.llmFirstTextMs = Math.round(ms);
+            o.metrics.providerLatency.observe({ provider: "llm" }, ms);
+          }
+          reply.text += event.content;
+          if (reply.text.length > MAX_REPLY_CHARS) throw new ProviderError("llm", `reply over ${MAX_REPLY_CHARS} characters`);
+          for (const sentence of splitter.push(event.content)) spoken.push(sentence);
+        } else if (event.type === "tool") {
+          reply.tool = event.name === "transfer" ? { name: "transfer", target: event.arguments?.target ?? "" } : { name: "hangup" };
+          o.recordEvent({ kind: "tool", text: event.name, data: event.arguments ?? {} });
         }
-        reply.text += event.content;
-        if (reply.text.length > MAX_REPLY_CHARS) throw new ProviderError("llm", `reply over ${MAX_REPLY_CHARS} characters`);
-        yield event.content;
-      } else if (event.type === "tool") {
-        reply.tool = event.name === "transfer" ? { name: "transfer", target: event.arguments?.target ?? "" } : { name: "hangup" };
-        o.recordEvent({ kind: "tool", text: event.name, data: event.arguments ?? {} });
       }
+      onEnd();
+      for (const sentence of splitter.flush()) spoken.push(sentence);
+      spoken.end();
+    } catch (err) {
+      reply.abort.abort(err instanceof ProviderError ? err : new ProviderError("llm", String(err)));
+      spoken.fail(err);
     }
   }
 

@@ -162,28 +162,3 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     }
   }
 }
-
-/**
- * Reads `source` to its end as fast as it yields, whatever its reader is doing, keeping the items
- * for the reader in order. A reply uses it so that the LLM goes on streaming while earlier
- * sentences are being synthesized (an LLM left unread would hit its idle timeout during a long
- * sentence). What it holds is bounded by the source (a reply's text is capped). A failure of
- * the source goes to `onError` at once and to the reader on its next pull (items still waiting
- * are dropped: the reply is failing anyway).
- */
-export function readAhead<T>(source: AsyncIterable<T>, onError?: (err: unknown) => void): AsyncIterableIterator<T> {
-  const channel = new Channel<T>();
-  void (async () => {
-    try {
-      for await (const item of source) {
-        if (channel.done) return; // the reader gave up
-        channel.push(item);
-      }
-      channel.end();
-    } catch (err) {
-      onError?.(err);
-      channel.fail(err);
-    }
-  })();
-  return channel;
-}

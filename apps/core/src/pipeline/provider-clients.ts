@@ -15,6 +15,13 @@ export class ProviderError extends Error {
   }
 }
 
+/** True when `signal` stopped the stage quietly; throws the abort's reason when that is a failure. */
+export function stoppedBy(signal: AbortSignal): boolean {
+  if (!signal.aborted) return false;
+  if (signal.reason instanceof ProviderError) throw signal.reason;
+  return true;
+}
+
 // Many calls share connections to the same provider service.
 const agent = new HttpAgent({ keepAlive: true, maxSockets: 2_048 });
 
@@ -29,8 +36,10 @@ export type TProviderRequest = { req: ClientRequest; response: Promise<IncomingM
 
 /**
  * POSTs to a provider; `response` resolves with a 2xx response (whose stream its reader times:
- * responseChunks). With `body` the request is sent whole, without it the caller streams the body
- * (the ASR's upload). An abort rejects `response` with the AbortError.
+ * ProviderStream, the stt stage). With `body` the request is sent whole, without it the caller
+ * streams the body (the ASR's upload). Aborting `signal` closes the request and rejects
+ * `response` with the abort's reason. The signal is watched here rather than given to
+ * http.request, which would watch it with a listener on each of the request's ends besides.
  */
 export function providerRequest(
   provider: TProviderKind,
@@ -40,12 +49,13 @@ export function providerRequest(
   signal: AbortSignal | undefined,
   body?: Buffer | string,
 ): TProviderRequest {
-  const req = httpRequest(url, { method: "POST", headers, agent, signal });
+  const req = httpRequest(url, { method: "POST", headers, agent });
+  const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+  const timer = setTimeout(
+    () => req.destroy(new ProviderError(provider, `no response within ${timeouts.responseMs} ms`)),
+    timeouts.responseMs,
+  );
   const response = new Promise<IncomingMessage>((resolve, reject) => {
-    const timer = setTimeout(
-      () => req.destroy(new ProviderError(provider, `no response within ${timeouts.responseMs} ms`)),
-      timeouts.responseMs,
-    );
     req.on("response", (res) => {
       clearTimeout(timer);
       if ((res.statusCode ?? 0) >= 300) {
@@ -60,33 +70,12 @@ export function providerRequest(
       reject(err instanceof ProviderError || signal?.aborted ? err : new ProviderError(provider, err.message));
     });
   });
+  req.once("close", () => {
+    clearTimeout(timer); // destroyed without an error (a reader that gave up) emits none
+    signal?.removeEventListener("abort", onAbort);
+  });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
   if (body !== undefined) req.end(body);
   return { req, response };
-}
-
-/**
- * The response body as it arrives; a broken stream becomes a ProviderError, and so does a
- * provider that sends nothing for `idleMs` while the reader waits for it. Only then: a reader that
- * stops pulling (a reply waiting for room in the call's outbound queue) is not a stalled provider.
- */
-export async function* responseChunks(provider: TProviderKind, res: IncomingMessage, idleMs: number): AsyncGenerator<Buffer> {
-  const chunks = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const stalled = setTimeout(() => res.destroy(new ProviderError(provider, `stream stalled for ${idleMs} ms`)), idleMs);
-      let next: IteratorResult<Buffer>;
-      try {
-        next = await chunks.next();
-      } finally {
-        clearTimeout(stalled);
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } catch (err) {
-    throw err instanceof ProviderError ? err : new ProviderError(provider, `stream broke: ${(err as Error).message}`);
-  } finally {
-    // Stopped early (barge-in, a failure further down): the response is given up.
-    await chunks.return?.();
-  }
 }

@@ -47,10 +47,3 @@ export class SentenceSplitter {
     return word !== undefined && ABBREVIATIONS.has(word);
   }
 }
-
-/** The splitter as a stream stage: streamed text in, each sentence out as soon as it is complete. */
-export async function* sentences(text: AsyncIterable<string>): AsyncGenerator<string> {
-  const splitter = new SentenceSplitter();
-  for await (const piece of text) yield* splitter.push(piece);
-  yield* splitter.flush();
-}

@@ -25,7 +25,10 @@ import {
   ZLlmEventSchema,
 } from "@dsai/contracts";
 import { Channel, type TFlow, type TFlowable } from "./channel.ts";
-import { ProviderError, providerRequest, responseChunks, type TProviderRequest, type TTimeouts } from "./provider-clients.ts";
+import { ProviderError, providerRequest, stoppedBy, type TTimeouts } from "./provider-clients.ts";
+import { ProviderStream, type TDecoder } from "./provider-stream.ts";
+
+export { stoppedBy };
 
 /** `audio`: any stream of caller PCM; one that can flow (AudioFeed) is read without a promise per batch. */
 export type TStt = (audio: TFlowable<Buffer>, signal: AbortSignal) => AsyncIterable<string>;
@@ -40,13 +43,6 @@ export type TProviderTarget = { url: string; uuid: string; timeouts: TTimeouts }
  * the ASR). The session takes each at once, so this is only reached by an ASR that floods.
  */
 export const MAX_WAITING_TRANSCRIPTS = 16;
-
-/** True when `signal` stopped the stage quietly; throws the abort's reason when that is a failure. */
-export function stoppedBy(signal: AbortSignal): boolean {
-  if (!signal.aborted) return false;
-  if (signal.reason instanceof ProviderError) throw signal.reason;
-  return true;
-}
 
 /**
  * ASR: the caller's audio goes up as one chunked request body for the whole call, pulled from
@@ -212,82 +208,56 @@ function readTranscripts(res: IncomingMessage, into: Channel<string>): void {
 
 /** LLM: the reply's events (text, tool calls) as they stream in. */
 export function createLlm(target: TProviderTarget & { agentId: string }): TLlm {
+  const url = new URL(LLM_PATH, target.url).href;
+  const headers = { "content-type": "application/json", [UUID_HEADER]: target.uuid, [AGENT_HEADER]: target.agentId };
   return (turn, signal) =>
-    streamed(
+    new ProviderStream(
+      "llm",
+      () => providerRequest("llm", url, headers, target.timeouts, undefined, JSON.stringify(turn)),
+      llmEvents(),
       signal,
-      () =>
-        providerRequest(
-          "llm",
-          new URL(LLM_PATH, target.url).href,
-          { "content-type": "application/json", [UUID_HEADER]: target.uuid, [AGENT_HEADER]: target.agentId },
-          target.timeouts,
-          signal,
-          JSON.stringify(turn),
-        ),
-      (res) => llmEvents(res, target.timeouts.idleMs),
+      target.timeouts.idleMs,
     );
 }
 
 /** The AVR LLM stream: JSON objects back to back, each one event; anything else fails the reply. */
-async function* llmEvents(res: IncomingMessage, idleMs: number): AsyncGenerator<TLlmEvent> {
+function llmEvents(): TDecoder<TLlmEvent> {
   const parser = new JsonObjectStream();
-  for await (const chunk of responseChunks("llm", res, idleMs)) {
-    let objects: unknown[];
-    try {
-      objects = parser.push(chunk.toString("utf8"));
-    } catch (err) {
-      throw new ProviderError("llm", err instanceof JsonStreamError ? err.message : String(err));
-    }
-    for (const object of objects) {
-      const event = ZLlmEventSchema.safeParse(object);
-      if (!event.success) throw new ProviderError("llm", `unexpected event ${JSON.stringify(object).slice(0, 120)}`);
-      yield event.data;
-    }
-  }
-  if (!parser.complete) throw new ProviderError("llm", "stream ended inside a JSON object");
+  return {
+    push(chunk, emit) {
+      let objects: unknown[];
+      try {
+        objects = parser.push(chunk.toString("utf8"));
+      } catch (err) {
+        throw new ProviderError("llm", err instanceof JsonStreamError ? err.message : String(err));
+      }
+      for (const object of objects) {
+        const event = ZLlmEventSchema.safeParse(object);
+        if (!event.success) throw new ProviderError("llm", `unexpected event ${JSON.stringify(object).slice(0, 120)}`);
+        emit(event.data);
+      }
+    },
+    end() {
+      if (!parser.complete) throw new ProviderError("llm", "stream ended inside a JSON object");
+    },
+  };
 }
 
-/** TTS: PCM s16le 8 kHz as it is synthesized. */
+/** TTS: PCM s16le 8 kHz as it is synthesized, chunk by chunk as it arrives. */
 export function createTts(target: TProviderTarget): TTts {
+  const url = new URL(TTS_PATH, target.url).href;
+  const headers = { "content-type": "application/json", [UUID_HEADER]: target.uuid };
   return (text, signal) =>
-    streamed(
+    new ProviderStream(
+      "tts",
+      () => providerRequest("tts", url, headers, target.timeouts, undefined, JSON.stringify({ text })),
+      AUDIO_AS_IT_COMES,
       signal,
-      () =>
-        providerRequest(
-          "tts",
-          new URL(TTS_PATH, target.url).href,
-          { "content-type": "application/json", [UUID_HEADER]: target.uuid },
-          target.timeouts,
-          signal,
-          JSON.stringify({ text }),
-        ),
-      (res) => responseChunks("tts", res, target.timeouts.idleMs),
+      target.timeouts.idleMs,
     );
 }
 
-/**
- * One provider request as a stream of what `read` makes of its response. The request is closed
- * when the reader stops early or the stream fails, so the provider stops working for nobody.
- */
-async function* streamed<T>(
-  signal: AbortSignal,
-  open: () => TProviderRequest,
-  read: (res: IncomingMessage) => AsyncIterable<T>,
-): AsyncGenerator<T> {
-  if (stoppedBy(signal)) return;
-  const { req, response } = open();
-  let res: IncomingMessage | undefined;
-  try {
-    res = await response;
-    for await (const item of read(res)) {
-      if (stoppedBy(signal)) return;
-      yield item;
-    }
-  } catch (err) {
-    if (stoppedBy(signal)) return;
-    throw err;
-  } finally {
-    // A response read to its end leaves its connection to the keep-alive pool.
-    if (!res?.complete) req.destroy();
-  }
-}
+const AUDIO_AS_IT_COMES: TDecoder<Buffer> = {
+  push: (chunk, emit) => emit(chunk),
+  end() {},
+};
