@@ -55,6 +55,8 @@ const server = createServer((req, res) => {
 
 /** Raises the grid's thread to SCHED_FIFO; what stands in the way otherwise (no privilege). */
 function realtime(tid: number): string {
+  const sliceUs = Number(process.env.PROBE_SLICE_US ?? 0);
+  if (sliceUs > 0) return customSlice(tid, sliceUs);
   // PROBE_REALTIME=0: an ordinary thread, as a sender thread inside the core would be (an experiment).
   if (process.env.PROBE_REALTIME === "0") return "not real-time (PROBE_REALTIME=0): its lateness includes what else runs on its CPU";
   try {
@@ -62,6 +64,28 @@ function realtime(tid: number): string {
     return "SCHED_FIFO";
   } catch (err) {
     return `not real-time (${String((err as { stderr?: Buffer }).stderr ?? err).trim()}): its lateness includes what else runs on its CPU`;
+  }
+}
+
+/**
+ * PROBE_SLICE_US (an experiment, 2026-12-07): the grid's thread stays an ordinary one but asks
+ * for a custom slice, as a sender thread inside the core could without any privilege: on kernels
+ * from 6.12 (EEVDF) a waking thread with a shorter slice than the running one preempts it. Node
+ * has no call for sched_setattr, so this one goes through python3's ctypes (x86-64 syscall 314);
+ * bench only, and it says what is missing when it cannot.
+ */
+function customSlice(tid: number, sliceUs: number): string {
+  const setattr = [
+    "import ctypes, struct, sys",
+    "libc = ctypes.CDLL(None, use_errno=True)",
+    "attr = ctypes.create_string_buffer(struct.pack('IIQiIQQQII', 56, 0, 0, 0, 0, int(sys.argv[2]), 0, 0, 0, 0))",
+    "if libc.syscall(314, int(sys.argv[1]), attr, 0) != 0: sys.exit('sched_setattr failed, errno %d' % ctypes.get_errno())",
+  ].join("\n");
+  try {
+    execFileSync("python3", ["-c", setattr, String(tid), String(sliceUs * 1_000)], { stdio: ["ignore", "ignore", "pipe"] });
+    return `an ordinary thread with a custom slice of ${sliceUs} us (PROBE_SLICE_US): its lateness includes what else runs on its CPU`;
+  } catch (err) {
+    return `an ordinary thread, no custom slice (${String((err as { stderr?: Buffer }).stderr ?? err).trim()}): its lateness includes what else runs on its CPU`;
   }
 }
 

@@ -207,13 +207,19 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** Closes the request, unless its response was read whole (its connection is then reused). */
+  /**
+   * Closes the request, unless its response was read whole (its connection is then reused), and
+   * lets go of both. The response's listeners stay: once over, this stream ignores them, and
+   * removing them would turn the response's listener table into a dictionary (an allocation that
+   * lives as long as the response, measured as a fifth of what each scavenge copied).
+   */
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.stall);
     this.signal.removeEventListener("abort", this.onAbort);
-    this.response?.off("data", this.onData);
     if (!this.response?.complete) this.request?.req.destroy();
+    this.request = undefined;
+    this.response = undefined;
   }
 }
