@@ -3,10 +3,10 @@
 //
 // It is one object per request rather than a chain of async generators (request -> response
 // chunks -> decoded items), because a reply holds its requests open for its whole life and every
-// generator layer keeps its own closures, contexts and a promise per item alive meanwhile: with
-// 200 calls that async machinery was most of what each scavenge had to copy, and a scavenge
-// holds every call's next frame (bench/README.md, 2026-12-07). The response is read with 'data'
-// events and one stall timer, re-armed each time the reader waits, instead of a timer per chunk.
+// generator layer keeps its own closures, contexts and a promise per item alive meanwhile (with
+// the reply's own layers, a quarter of what the core kept alive at 200 calls: bench/README.md,
+// 2026-12-07). The response is read with 'data' events and one stall timer, re-armed each time
+// the reader waits, instead of a timer per chunk; the reply's signal is watched by one listener.
 import type { IncomingMessage } from "node:http";
 import { ProviderError, stoppedBy, type TProviderKind, type TProviderRequest } from "./provider-clients.ts";
 
@@ -210,8 +210,8 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
   /**
    * Closes the request, unless its response was read whole (its connection is then reused), and
    * lets go of both. The response's listeners stay: once over, this stream ignores them, and
-   * removing them would turn the response's listener table into a dictionary (an allocation that
-   * lives as long as the response, measured as a fifth of what each scavenge copied).
+   * removing one turns the response's listener table into a dictionary, an allocation that
+   * lives as long as the response (the profiler's largest survivor when this stream did so).
    */
   private close(): void {
     if (this.closed) return;
