@@ -25,6 +25,8 @@ export class Channel<T> implements AsyncIterableIterator<T> {
   private failure: { error: unknown } | undefined;
   /** Called with each item as the reader takes it (owners count what still waits). */
   onTake: ((item: T) => void) | undefined;
+  /** Called when the reader starts to wait for an item (owners time what they wait for). */
+  onWait: (() => void) | undefined;
 
   /** Items waiting for the reader. */
   get size(): number {
@@ -34,6 +36,11 @@ export class Channel<T> implements AsyncIterableIterator<T> {
   /** True once ended, failed or given up by the reader: pushes are dropped from then on. */
   get done(): boolean {
     return this.closed;
+  }
+
+  /** True while the reader waits for an item (`next()` pending). */
+  get waiting(): boolean {
+    return this.reader !== undefined;
   }
 
   push(item: T): void {
@@ -87,6 +94,7 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject };
+      this.onWait?.();
     });
   }
 
