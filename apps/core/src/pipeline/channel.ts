@@ -19,14 +19,12 @@ export type TFlow = {
 
 export class Channel<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private reader: { resolve(result: IteratorResult<T>): void; reject(err: unknown): void } | undefined;
+  private reader: TWaitingReader<T> | undefined;
   private flowing: { reader: TFlowReader<T>; paused: boolean } | undefined;
   private closed = false;
   private failure: { error: unknown } | undefined;
   /** Called with each item as the reader takes it (owners count what still waits). */
   onTake: ((item: T) => void) | undefined;
-  /** Called when the reader starts to wait for an item (owners time what they wait for). */
-  onWait: (() => void) | undefined;
 
   /** Items waiting for the reader. */
   get size(): number {
@@ -36,11 +34,6 @@ export class Channel<T> implements AsyncIterableIterator<T> {
   /** True once ended, failed or given up by the reader: pushes are dropped from then on. */
   get done(): boolean {
     return this.closed;
-  }
-
-  /** True while the reader waits for an item (`next()` pending). */
-  get waiting(): boolean {
-    return this.reader !== undefined;
   }
 
   push(item: T): void {
@@ -94,7 +87,6 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject };
-      this.onWait?.();
     });
   }
 
@@ -160,13 +152,18 @@ export class Channel<T> implements AsyncIterableIterator<T> {
     }
     const reader = this.reader;
     if (!reader) return;
+    const failure = this.failure;
     this.reader = undefined;
-    if (this.failure) {
-      const { error } = this.failure;
-      this.failure = undefined;
-      reader.reject(error);
-    } else {
-      reader.resolve({ value: undefined, done: true });
-    }
+    this.failure = undefined; // thrown once
+    endWaiting(reader, failure);
   }
+}
+
+/** A reader waiting in `next()`. */
+export type TWaitingReader<T> = { resolve(result: IteratorResult<T>): void; reject(err: unknown): void };
+
+/** Ends a waiting reader's `next()`: with the failure when there is one, else with the end. */
+export function endWaiting<T>(reader: TWaitingReader<T>, failure: { error: unknown } | undefined): void {
+  if (failure) reader.reject(failure.error);
+  else reader.resolve({ value: undefined, done: true });
 }

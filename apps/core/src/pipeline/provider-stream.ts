@@ -8,7 +8,7 @@
 // 2026-12-07). The response is read with 'data' events and one stall timer, re-armed each time
 // the reader waits, instead of a timer per chunk; the reply's signal is watched by one listener.
 import type { IncomingMessage } from "node:http";
-import { Channel } from "./channel.ts";
+import { endWaiting, type TWaitingReader } from "./channel.ts";
 import { ProviderError, stoppedBy, type TProviderKind, type TProviderRequest } from "./provider-clients.ts";
 
 /** Turns the response's chunks into items; throws (any error) on what the contract forbids. */
@@ -17,6 +17,8 @@ export type TDecoder<T> = {
   /** The response ended: throws when it ended mid-item. */
   end(): void;
 };
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
 
 /**
  * Opens the request on the first `next()`, so an iterator nobody reads makes no request.
@@ -32,14 +34,17 @@ export type TDecoder<T> = {
  * keep-alive pool.
  */
 export class ProviderStream<T> implements AsyncIterableIterator<T> {
-  /** What the response decoded to, for the reader. */
-  private readonly items = new Channel<T>();
-  private started = false;
-  private closed = false;
   private request: TProviderRequest | undefined;
   private response: IncomingMessage | undefined;
+  private readonly items: T[] = [];
+  private reader: TWaitingReader<T> | undefined;
+  /** No more items: ended, failed, stopped or given up by the reader. */
+  private over = false;
+  /** A failure the reader has not been handed yet (it is thrown once). */
+  private failure: { error: unknown } | undefined;
+  private closed = false;
   private stall: NodeJS.Timeout | undefined;
-  private readonly emit = (item: T) => this.items.push(item);
+  private readonly emit = (item: T) => this.push(item);
 
   constructor(
     private readonly provider: TProviderKind,
@@ -48,40 +53,56 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
     private readonly decoder: TDecoder<T>,
     private readonly signal: AbortSignal,
     private readonly idleMs: number,
-  ) {
-    this.items.onTake = () => {
-      if (this.items.size === 0 && this.response?.isPaused()) this.response.resume();
-    };
-    this.items.onWait = () => this.armStall();
-  }
+  ) {}
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (!this.started) {
-      this.started = true;
+    if (!this.request && !this.over) {
       try {
-        if (stoppedBy(this.signal)) this.items.end();
+        if (stoppedBy(this.signal)) this.over = true;
         else this.start();
       } catch (err) {
-        this.items.fail(err); // the abort's reason
+        this.over = true;
+        return Promise.reject(err);
       }
     }
-    return this.items.next();
+    if (this.items.length > 0) {
+      const item = this.items.shift() as T;
+      if (this.items.length === 0 && !this.over) this.response?.resume();
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      return Promise.reject(error);
+    }
+    if (this.over) {
+      this.close();
+      return Promise.resolve(DONE);
+    }
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+      this.armStall();
+    });
   }
 
   /** The reader stopped early (`break`, a failure further down): the request is given up. */
   return(): Promise<IteratorResult<T>> {
+    this.over = true;
+    this.items.length = 0;
+    this.failure = undefined;
     this.close();
-    return this.items.return();
+    return Promise.resolve(DONE);
   }
 
   private start(): void {
-    this.request = this.open();
+    const request = this.open();
+    this.request = request;
     this.signal.addEventListener("abort", this.onAbort, { once: true });
-    this.request.response.then(
+    request.response.then(
       (res) => {
         if (this.closed) {
           res.destroy();
@@ -93,7 +114,7 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
         res.on("error", this.onError);
         // Without 'end' or 'error' first (a connection cut mid-stream): a failure, not an end.
         res.on("close", this.onClose);
-        if (this.items.waiting) this.armStall();
+        if (this.reader) this.armStall();
       },
       (err: unknown) => this.fail(err),
     );
@@ -106,7 +127,7 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
       this.fail(err);
       return;
     }
-    if (this.items.size > 0) this.response?.pause();
+    if (this.items.length > 0) this.response?.pause();
   };
 
   private readonly onEnd = () => {
@@ -116,8 +137,10 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
       this.fail(err);
       return;
     }
-    this.items.end();
+    if (this.over) return;
+    this.over = true;
     this.close(); // read whole: its connection goes back to the pool
+    this.wake();
   };
 
   private readonly onError = (err: Error) => this.fail(new ProviderError(this.provider, `stream broke: ${err.message}`));
@@ -131,33 +154,57 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
       this.fail(reason);
       return;
     }
+    if (this.over) return;
+    this.over = true;
+    this.items.length = 0;
     this.close();
-    void this.items.return(); // what waits is dropped; the reader gets the end
+    this.wake();
   };
 
-  /** Once ended or stopped, a failure is no longer the reader's (the channel drops it). */
+  private push(item: T): void {
+    if (this.over) return;
+    const reader = this.reader;
+    if (reader) {
+      this.reader = undefined;
+      reader.resolve({ value: item, done: false });
+    } else {
+      this.items.push(item);
+    }
+  }
+
   private fail(error: unknown): void {
-    this.items.fail(error instanceof ProviderError ? error : new ProviderError(this.provider, String(error)));
+    if (this.over) return;
+    this.over = true;
+    this.items.length = 0;
+    this.failure = { error: error instanceof ProviderError ? error : new ProviderError(this.provider, String(error)) };
     this.close();
+    this.wake();
+  }
+
+  /** Hands the end or the failure to a reader that waits. */
+  private wake(): void {
+    if (!this.reader) return;
+    endWaiting(this.reader, this.failure); // settles on a later microtask: clearing after is safe
+    this.reader = undefined;
+    this.failure = undefined; // thrown once
   }
 
   /** One timer for the whole response, re-armed each time the reader starts to wait for it. */
   private armStall(): void {
-    if (!this.response || this.closed) return;
+    if (!this.response || this.over) return;
     if (this.stall) this.stall.refresh();
     else {
       this.stall = setTimeout(() => {
-        if (this.items.waiting) this.fail(new ProviderError(this.provider, `stream stalled for ${this.idleMs} ms`));
+        if (this.reader) this.fail(new ProviderError(this.provider, `stream stalled for ${this.idleMs} ms`));
       }, this.idleMs);
     }
   }
 
   /**
    * Closes the request, unless its response was read whole (its connection is then reused), and
-   * lets go of both. The response's listeners stay: once closed, this stream ignores them (the
-   * channel drops what comes after its end), and removing one turns the response's listener
-   * table into a dictionary, an allocation that lives as long as the response (the profiler's
-   * largest survivor when this stream did so).
+   * lets go of both. The response's listeners stay: once over, this stream ignores them, and
+   * removing one turns the response's listener table into a dictionary, an allocation that
+   * lives as long as the response (the profiler's largest survivor when this stream did so).
    */
   private close(): void {
     if (this.closed) return;
