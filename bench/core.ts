@@ -386,11 +386,13 @@ function againstStalls(samples: TSample[], stalls: TStall[]) {
 }
 
 /** What the probes saw in a window: the clock on the core's CPU, the stalls, the pacer against them. */
-function machineClock(reports: TProbeReport[], samples: TSample[]) {
+function machineClock(reports: TProbeReport[], samples: TSample[], how: string) {
   const [cpu0, coreCpu] = reports as [TProbeReport, TProbeReport];
   let sum = 0;
   const cumulative = LATENESS_BUCKETS_MS.map((_, b) => (sum += coreCpu.jitter[b] as number));
   return {
+    /** How the probes' threads ran (SCHED_FIFO unless told or refused otherwise). */
+    how,
     clockJitterP99: bucketBound(LATENESS_BUCKETS_MS, cumulative, coreCpu.intervals, 0.99),
     clockJitterUnder2: (cumulative[LATENESS_BUCKETS_MS.indexOf(2)] ?? 0) / Math.max(1, coreCpu.intervals),
     cpu0Stalls: cpu0.stalls.length,
@@ -667,7 +669,7 @@ async function main(): Promise<void> {
         hostSteal: PINNED
           ? Math.max(coreCpuSteal, (share("steal") / 100 - coreCpuSteal) / (cpus().length - 1))
           : share("steal") / 100 / cpus().length,
-        machine: reports && machineClock(reports, samples),
+        machine: reports && clock && machineClock(reports, samples, clock.how),
         latencies,
         split: splitLatency(
           heard,
@@ -868,7 +870,7 @@ async function main(): Promise<void> {
         polled_floor_cpu_ms_per_call_second_at_10: { value: round(median(polledFloor.at10)), unit: polledFloorUnit },
         ...baseline,
       },
-      `one core process (${entries.core.how}) ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core${PRIME_MS > 0 ? ` primed with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s (hung up before the step)` : ""}; sweep steps of ${SWEEP_WINDOW_MS / 1000} s; a step in which the host did not run a CPU over ${MAX_STEAL * 100}% of its window is measured again (at most ${STEAL_RETRIES} times)${PINNED ? "; clock probes (SCHED_FIFO) on both CPUs beside the 200-call runs" : ""}`,
+      `one core process (${entries.core.how}) ${PINNED ? "pinned alone to CPU 1 (taskset -c 1); callers, stubs, License Service and Postgres pinned to CPU 0" : "sharing the only CPU with callers, stubs, License Service and Postgres (not pinned)"}; stubs (ASR ${STUB.asr} ms, LLM ${STUB.llm} ms, TTS ${STUB.tts} ms) in their own process; figures at ${LATENCY_CALLS} and at 10 calls over ${LATENCY_WINDOW_MS / 1000} s, medians of ${LATENCY_RUNS} runs, each with a fresh core${PRIME_MS > 0 ? ` primed with ${PRIME_CALLS} calls for ${PRIME_MS / 1000} s (hung up before the step)` : ""}; sweep steps of ${SWEEP_WINDOW_MS / 1000} s; a step in which the host did not run a CPU over ${MAX_STEAL * 100}% of its window is measured again (at most ${STEAL_RETRIES} times)${at200.machine ? `; clock probes on both CPUs beside the 200-call runs (${at200.machine.how})` : ""}`,
     );
     process.stdout.write(`bench:core wrote ${file}\n`);
   } finally {
@@ -900,6 +902,7 @@ function machineMedians(steps: TStep[]) {
   const mid = (f: (m: TMachine, x: TStep) => number) => median(withClock.map((x) => f(x.machine as TMachine, x)));
   const sum = (f: (m: TMachine) => number) => withClock.reduce((a, x) => a + f(x.machine as TMachine), 0);
   return {
+    how: (withClock[0]?.machine as TMachine).how,
     clockJitterP99: mid((m) => m.clockJitterP99),
     clockJitterUnder2: mid((m) => m.clockJitterUnder2),
     coreCpuStalls: mid((m) => m.coreCpuStalls),
@@ -924,7 +927,7 @@ function machineMedians(steps: TStep[]) {
 /** The machine's figures of the results: beside the core's 200-call runs, and beside the polled floor's. */
 function machineResults(core: ReturnType<typeof machineMedians>, polledFloor: ReturnType<typeof machineMedians>): Record<string, TMetric> {
   if (!core) return {};
-  const probe = `bench/clock-probe.ts: a clock on a 2 ms grid, its thread SCHED_FIFO, on the CPU named`;
+  const probe = `bench/clock-probe.ts: a clock on a 2 ms grid on the CPU named, its thread ${core.how}`;
   const clear = `clear of stalls: in the seconds (read once a second) in which the probe on the core's CPU did not stall`;
   return {
     clock_jitter_p99_ms: {

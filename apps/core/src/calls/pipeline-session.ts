@@ -15,10 +15,10 @@ import type { TMetrics } from "../metrics.ts";
 import { AudioBatch } from "../pipeline/audio-batch.ts";
 import { AudioFeed } from "../pipeline/audio-feed.ts";
 import { Channel } from "../pipeline/channel.ts";
-import { ProviderError, type TTimeouts } from "../pipeline/provider-clients.ts";
+import { ProviderError, stoppedBy, type TTimeouts } from "../pipeline/provider-clients.ts";
 import { toTelephonyRate } from "../pipeline/resample.ts";
 import { SentenceSplitter } from "../pipeline/sentence-splitter.ts";
-import { createLlm, createStt, createTts, stoppedBy } from "../pipeline/stages.ts";
+import { createLlm, createStt, createTts } from "../pipeline/stages.ts";
 import { DEFAULT_VAD, type TVadOptions, VoiceActivity } from "../pipeline/vad.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 

@@ -42,7 +42,6 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
   private over = false;
   /** A failure the reader has not been handed yet (it is thrown once). */
   private failure: { error: unknown } | undefined;
-  private closed = false;
   private stall: NodeJS.Timeout | undefined;
   private readonly emit = (item: T) => this.push(item);
 
@@ -79,10 +78,7 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
       this.failure = undefined;
       return Promise.reject(error);
     }
-    if (this.over) {
-      this.close();
-      return Promise.resolve(DONE);
-    }
+    if (this.over) return Promise.resolve(DONE);
     return new Promise((resolve, reject) => {
       this.reader = { resolve, reject };
       this.armStall();
@@ -104,7 +100,7 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
     this.signal.addEventListener("abort", this.onAbort, { once: true });
     request.response.then(
       (res) => {
-        if (this.closed) {
+        if (this.over) {
           res.destroy();
           return;
         }
@@ -205,10 +201,9 @@ export class ProviderStream<T> implements AsyncIterableIterator<T> {
    * lets go of both. The response's listeners stay: once over, this stream ignores them, and
    * removing one turns the response's listener table into a dictionary, an allocation that
    * lives as long as the response (the profiler's largest survivor when this stream did so).
+   * Called once the stream is over; calling it again does nothing, since it let go of both.
    */
   private close(): void {
-    if (this.closed) return;
-    this.closed = true;
     clearTimeout(this.stall);
     this.signal.removeEventListener("abort", this.onAbort);
     if (!this.response?.complete) this.request?.req.destroy();

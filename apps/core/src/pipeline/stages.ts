@@ -28,8 +28,6 @@ import { Channel, type TFlow, type TFlowable } from "./channel.ts";
 import { ProviderError, providerRequest, stoppedBy, type TTimeouts } from "./provider-clients.ts";
 import { ProviderStream, type TDecoder } from "./provider-stream.ts";
 
-export { stoppedBy };
-
 /** `audio`: any stream of caller PCM; one that can flow (AudioFeed) is read without a promise per batch. */
 export type TStt = (audio: TFlowable<Buffer>, signal: AbortSignal) => AsyncIterable<string>;
 export type TLlm = (turn: TPromptRequest, signal: AbortSignal) => AsyncIterable<TLlmEvent>;
