@@ -902,7 +902,7 @@ function machineMedians(steps: TStep[]) {
   const mid = (f: (m: TMachine, x: TStep) => number) => median(withClock.map((x) => f(x.machine as TMachine, x)));
   const sum = (f: (m: TMachine) => number) => withClock.reduce((a, x) => a + f(x.machine as TMachine), 0);
   return {
-    how: (withClock[0]?.machine as TMachine).how,
+    how: withClock[0]?.machine?.how ?? "",
     clockJitterP99: mid((m) => m.clockJitterP99),
     clockJitterUnder2: mid((m) => m.clockJitterUnder2),
     coreCpuStalls: mid((m) => m.coreCpuStalls),
