@@ -1,10 +1,17 @@
 // One app of a checkout bundled into one ES module (esbuild): what its container image runs with
 // plain `node`, no tsx and no sources. Shared by `npm run images` and `npm run bench:core`, so the
 // benchmark measures the code as it ships.
-import { join } from "node:path";
+import { copyFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { build, stop } from "esbuild";
 
-/** Bundles `<root>/apps/<app>/src/main.ts` into `outfile`. */
+/**
+ * Files a worker thread loads by path, beside the bundle: esbuild does not follow
+ * `new URL(file, import.meta.url)`, and a worker's file is plain JavaScript (no loader runs there).
+ */
+const WORKER_FILES: Record<"core" | "providers", string[]> = { core: ["src/audiosocket/sender-thread.mjs"], providers: [] };
+
+/** Bundles `<root>/apps/<app>/src/main.ts` into `outfile`, its worker threads' files beside it. */
 export async function bundleApp(root: string, app: "core" | "providers", outfile: string): Promise<void> {
   await build({
     // Paths in the bundle are relative to this directory: fixed to the repository, so the same
@@ -23,6 +30,11 @@ export async function bundleApp(root: string, app: "core" | "providers", outfile
     banner: { js: "import { createRequire as __dsaiRequire } from 'node:module'; const require = __dsaiRequire(import.meta.url);" },
     logLevel: "error",
   });
+  for (const file of WORKER_FILES[app]) {
+    const source = join(root, "apps", app, file);
+    // An older checkout (a benchmark's baseline) may have none.
+    if (existsSync(source)) copyFileSync(source, join(dirname(outfile), file.split("/").at(-1) as string));
+  }
   // esbuild's service process (a Go runtime, whose threads wake on their own) would live as long
   // as this one: beside a benchmark that is a neighbour on its CPU. The next build starts another.
   await stop();

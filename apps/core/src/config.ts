@@ -33,6 +33,16 @@ const ZEnvSchema = z.object({
   CORE_WEBHOOKS_ALLOW_INTERNAL: z.enum(["true", "false"]).default("false"),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
   CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * The slice (µs) the frame sender's thread asks the kernel for, so it preempts the busy main
+   * thread when a frame is due (Linux 6.12+, no privilege; frame-sender.ts). 0 leaves it ordinary;
+   * the kernel takes 100-100,000.
+   */
+  CORE_SENDER_SLICE_US: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || (v >= 100 && v <= 100_000), "0, or 100-100000")
+    .default(100),
 });
 
 export type TCoreConfig = {
@@ -47,6 +57,7 @@ export type TCoreConfig = {
   connectGraceMs: number;
   outboxSweepMs: number;
   heartbeatMs: number;
+  senderSliceUs: number;
   secretKey: Buffer | undefined;
   platformSecret: string | undefined;
   tenantSlug: string | undefined;
@@ -71,6 +82,7 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     connectGraceMs: e.CORE_CONNECT_GRACE_MS,
     outboxSweepMs: e.CORE_OUTBOX_SWEEP_MS,
     heartbeatMs: e.CORE_HEARTBEAT_MS,
+    senderSliceUs: e.CORE_SENDER_SLICE_US,
     secretKey: e.CORE_SECRET_KEY ? Buffer.from(e.CORE_SECRET_KEY, "base64") : undefined,
     platformSecret: e.CORE_PLATFORM_SECRET,
     tenantSlug: e.CORE_TENANT_SLUG,

@@ -1,6 +1,7 @@
 // One tenant core process: tenant database (migrated at start), the AudioSocket server with its
 // shared pacer, the HTTP side, and the outbox worker.
 import { createLicenseClient } from "@dsai/license-client";
+import { FrameSender } from "./audiosocket/frame-sender.ts";
 import { Pacer } from "./audiosocket/pacer.ts";
 import { createAudioSocketServer } from "./audiosocket/server.ts";
 import { createCallManager } from "./calls/call-manager.ts";
@@ -21,12 +22,15 @@ export function createCore(config: TCoreConfig) {
   // The tenant API's Prisma client: its own small pool, apart from the call path's.
   const tenantDb = createTenantDbClient(config.databaseUrl);
   const pacer = new Pacer();
+  const sender = new FrameSender(config.senderSliceUs);
   let backlog = 0;
   // Defined below; the metrics read them lazily.
   let calls: ReturnType<typeof createCallManager> | undefined;
   const metrics = createMetrics({
     activeCalls: () => calls?.activeCalls ?? 0,
-    pacer: () => pacer.stats,
+    // The pacer's reads; the frames' counts and timing are the sender's, which sends them.
+    pacer: () => ({ ...pacer.stats, ...sender.stats }),
+    senderSliceUs: () => sender.status.sliceUs,
     outboxBacklog: () => backlog,
   });
   // The outbox has its own client: no retries inside (the outbox retries), short timeouts.
@@ -63,6 +67,7 @@ export function createCore(config: TCoreConfig) {
     host: config.host,
     port: config.audioSocketPort,
     pacer,
+    sender,
     resolveCall: (uuid) => callManager.resolve(uuid),
     onError: (uuid, message) => {
       metrics.protocolErrors.inc();
@@ -110,6 +115,7 @@ export function createCore(config: TCoreConfig) {
       await callManager.recoverOrphans();
       await outbox.start();
       await audioSocket.start();
+      log(undefined, `frame sender: ${sender.status.why}`);
       await http.listen({ host: config.host, port: config.httpPort });
     },
     async stop(): Promise<void> {

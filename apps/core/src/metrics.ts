@@ -96,7 +96,7 @@ class Histogram {
   }
 }
 
-export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStats; outboxBacklog(): number }) {
+export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStats; senderSliceUs(): number; outboxBacklog(): number }) {
   const m = {
     callsOpened: new Counter("dsai_calls_opened_total", "Calls opened over HTTP"),
     callsRefused: new Counter("dsai_calls_refused_total", "Calls refused, by reason"),
@@ -125,6 +125,12 @@ export function createMetrics(read: { activeCalls(): number; pacer(): TPacerStat
       "Reads that found nothing (a probe of an earlier read slot, or a caller's frame later than usual)",
       "counter",
       () => read.pacer().emptyReads,
+    ),
+    new Sampled(
+      "dsai_sender_slice_us",
+      "The custom slice the frame sender's thread runs with (0: none, and the log says why)",
+      "gauge",
+      read.senderSliceUs,
     ),
     new Sampled("dsai_outbox_backlog", "Outbox rows not yet delivered", "gauge", read.outboxBacklog),
     new SampledHistogram(

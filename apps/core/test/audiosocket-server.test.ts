@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeAudio, encodeDtmf, encodeUuid, FrameDecoder, type TFrame } from "../src/audiosocket/frame.ts";
+import { FrameSender } from "../src/audiosocket/frame-sender.ts";
 import { OutboundAudio } from "../src/audiosocket/outbound-audio.ts";
 import { Pacer } from "../src/audiosocket/pacer.ts";
 import { createAudioSocketServer, type TAudioSocketServer, type TCallSession, type THangupCause } from "../src/audiosocket/server.ts";
@@ -61,15 +62,17 @@ afterEach(async () => {
 
 async function startServer(sessions: Map<string, TCallSession>, errors: string[] = []) {
   const pacer = new Pacer();
+  const sender = new FrameSender();
   server = createAudioSocketServer({
     host: "127.0.0.1",
     port: 0,
     pacer,
+    sender,
     resolveCall: (uuid) => sessions.get(uuid),
     onError: (uuid, message) => errors.push(`${uuid ?? "-"}: ${message}`),
     uuidTimeoutMs: 500,
   });
-  return { port: await server.start(), pacer };
+  return { port: await server.start(), pacer, sender };
 }
 
 describe("AudioSocket server", () => {
@@ -87,6 +90,9 @@ describe("AudioSocket server", () => {
     expect(frames.every((f) => f.kind === "audio" && f.pcm.length === 320)).toBe(true);
     const voiced = frames.filter((f) => f.kind === "audio" && f.pcm[0] === 0x11);
     expect(voiced).toHaveLength(5);
+    // The rest is true silence: every sample zero.
+    const idle = frames.filter((f) => f.kind === "audio" && f.pcm[0] !== 0x11);
+    expect(idle.every((f) => f.kind === "audio" && f.pcm.every((b) => b === 0))).toBe(true);
     // Paced, not bursted: 15 frames take about 280 ms (14 intervals of 20 ms).
     const span = (peer.received[14]?.at ?? 0) - (peer.received[0]?.at ?? 0);
     expect(span).toBeGreaterThan(14 * 20 - 40);
@@ -99,8 +105,8 @@ describe("AudioSocket server", () => {
   it("among many calls, starts an utterance at once instead of on the next tick, then pays the frame back", async () => {
     const uuid = randomUUID();
     const session = recordingSession();
-    const { port, pacer } = await startServer(new Map([[uuid, session]]));
-    const others = wakeEverySlot(pacer);
+    const { port, pacer, sender } = await startServer(new Map([[uuid, session]]));
+    const others = wakeEverySlot(pacer, sender);
     const peer = await asterisk(port);
     peer.socket.write(encodeUuid(uuid));
     await until(() => peer.received.length >= 10); // connected, silence flowing
@@ -143,8 +149,8 @@ describe("AudioSocket server", () => {
       sessions.set(uuid, s);
       return uuid;
     });
-    const { port, pacer } = await startServer(sessions);
-    const others = wakeEverySlot(pacer);
+    const { port, pacer, sender } = await startServer(sessions);
+    const others = wakeEverySlot(pacer, sender);
     const peers = await Promise.all(uuids.map(() => asterisk(port)));
     const sentAt = peers.map(() => new Map<number, number>());
     // Five callers on their own 20 ms clocks, 4 ms apart.

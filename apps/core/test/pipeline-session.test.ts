@@ -50,7 +50,7 @@ function sessionOptions(url: string, o: { uuid: string; greeting: string; idleMs
   return {
     uuid: o.uuid,
     agent: { id: "support", greeting: o.greeting, prompt: "", providers: { asr: url, llm: url, tts: url } },
-    metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, outboxBacklog: () => 0 }),
+    metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, senderSliceUs: () => 0, outboxBacklog: () => 0 }),
     timeouts: { responseMs: 2_000, idleMs: o.idleMs },
     turnTimeoutMs: 10_000,
     recordEvent: (e) => o.events?.push(e),

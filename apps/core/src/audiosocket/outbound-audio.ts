@@ -21,6 +21,8 @@ export class OutboundAudio {
   onAudibleFrame: (() => void) | undefined;
   /** Called when audio arrives in an empty queue (the sender may start it off the 20 ms grid). */
   onWake: (() => void) | undefined;
+  /** Called on clear(): frames already handed to the sender but not sent are dropped too. */
+  onClear: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
 
   enqueue(pcm: Buffer): void {
@@ -50,6 +52,7 @@ export class OutboundAudio {
     this.chunks.length = 0;
     this.headOffset = 0;
     this.queuedBytes = 0;
+    this.onClear?.();
     this.wakeRoomWaiters();
   }
 

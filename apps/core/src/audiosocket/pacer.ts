@@ -64,6 +64,8 @@ export type TPacedStream = {
 };
 
 export type TPacedHandle = {
+  /** The call's send slot (fixed for the call). */
+  readonly slot: number;
   remove(): void;
   /**
    * The call's audio starts (a reply while it was sending silence): its next frame goes out now,
@@ -128,6 +130,8 @@ export class Pacer {
   private served = -1;
   /** The slot whose turns are being sent right now (-1 between ticks). */
   private sending = -1;
+  /** Ticked by the frame sender's thread (`serveSlot`) instead of a timer of its own. */
+  private external = false;
   private readonly counts = { framesSent: 0, framesLate: 0, intervals: 0, earlyStarts: 0, reads: 0, emptyReads: 0 };
   /** Frames per bucket, not cumulative: one increment per frame; `stats` adds them up when read. */
   private readonly lateness = new Float64Array(LATENESS_BUCKETS_MS.length + 1);
@@ -145,8 +149,32 @@ export class Pacer {
     return this.count;
   }
 
+  /**
+   * From now on the frame sender's thread is the clock: right after it has sent a slot's frames
+   * it has the main thread `serveSlot` that slot (frame-sender.ts). The two threads then wake
+   * together — one leaves idle, the other is handed the CPU — instead of each on a clock of its own.
+   */
+  clockedExternally(): void {
+    this.stop();
+    this.external = true;
+  }
+
+  /** One slot tick of an external clock: the slot's turns, then its reads. */
+  serveSlot(slot: number): void {
+    this.sending = slot;
+    for (const entry of this.slots[slot] as Set<TEntry>) {
+      try {
+        entry.stream.turn();
+      } catch {
+        // A stream's failure is its own call's business (it removes itself); others go on.
+      }
+    }
+    this.sending = -1;
+    this.read(slot);
+  }
+
   add(stream: TPacedStream): TPacedHandle {
-    if (!this.timer) {
+    if (!this.timer && !this.external) {
       this.startedAt = nowMs();
       this.tick = 0;
       this.served = -1;
@@ -179,6 +207,7 @@ export class Pacer {
     (this.readers[slot] as Set<TEntry>).add(entry);
     this.count++;
     return {
+      slot,
       remove: () => this.remove(entry),
       startNow: () => this.startNow(entry),
     };

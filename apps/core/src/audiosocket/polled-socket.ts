@@ -44,6 +44,11 @@ export class PolledSocket {
     this.fd = fd;
   }
 
+  /** The socket's file descriptor (-1 once released). */
+  get descriptor(): number {
+    return this.fd;
+  }
+
   /** Outbound bytes waiting in the core because the peer's kernel buffer is full. */
   get backlogBytes(): number {
     return this.unsent?.length ?? 0;

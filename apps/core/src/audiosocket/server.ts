@@ -3,35 +3,24 @@
 // Every failure (garbage, oversized frame, a peer that stops reading) ends only that call.
 //
 // Each connection lives on the pacer's clock (polled-socket.ts says why): every 20 ms a call
-// sends its next frame at its turn, and takes in what Asterisk sent at its read, which the pacer
-// keeps just after the caller's frames arrive. The event loop never reads an AudioSocket
-// connection while its call runs; a call that ends politely (agent hang-up, refusal, the server
-// stopping) is handed back to it to say goodbye.
+// takes in what Asterisk sent at its read, which the pacer keeps just after the caller's frames
+// arrive, and tops up its ring in the frame sender at its turn; the sender's thread sends the
+// call's frames on the same 20 ms grid (frame-sender.ts says why a thread). The event loop never
+// reads an AudioSocket connection while its call runs; a call that ends politely (agent hang-up,
+// refusal, the server stopping) is handed back to it to say goodbye, once the sender has let go
+// of its descriptor.
 import { createServer, type Server, type Socket } from "node:net";
-import {
-  encodeAudio,
-  encodeHangup,
-  FrameDecoder,
-  FrameError,
-  HEADER_BYTES,
-  newAudioFrame,
-  SLIN8_FRAME_BYTES,
-  type TFrame,
-  type TFrameSink,
-} from "./frame.ts";
+import { encodeHangup, FrameDecoder, FrameError, HEADER_BYTES, type TFrame, type TFrameSink } from "./frame.ts";
+import type { FrameSender, TSenderLine } from "./frame-sender.ts";
 import type { OutboundAudio } from "./outbound-audio.ts";
 import type { Pacer } from "./pacer.ts";
 import { END_OF_STREAM, NOTHING_YET, PolledSocket } from "./polled-socket.ts";
 
-/** Encoded once: most frames of a call are silence. */
-const SILENT_FRAME = encodeAudio(Buffer.alloc(SLIN8_FRAME_BYTES));
 /**
- * Every call's reads and writes go through these two buffers, one call at a time: the kernel
- * copies a written frame at once, and the frames read are handled before the next call's turn.
- * 64 KiB holds 3 s of audio a stalled process may find waiting.
+ * Every call's reads go through this buffer, one call at a time: the frames read are handled
+ * before the next call's read. 64 KiB holds 3 s of audio a stalled process may find waiting.
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-const SPEECH_FRAME = newAudioFrame();
 /** A call's read takes at most this many buffers in a row before the next call's read. */
 const MAX_BUFFERS_PER_READ = 4;
 /** A call that ends politely waits this long for Asterisk to close after our hang-up frame. */
@@ -60,6 +49,8 @@ export type TAudioSocketOptions = {
   host: string;
   port: number;
   pacer: Pacer;
+  /** Sends every call's frames from its own thread; the server starts and stops it. */
+  sender: FrameSender;
   /** The session of an opened call, or undefined to refuse the UUID. */
   resolveCall: (uuid: string) => TCallSession | undefined;
   /** Asterisk sends the UUID at once; a silent connection is dropped after this. */
@@ -73,6 +64,12 @@ export type TAudioSocketServer = { start(): Promise<number>; stop(): Promise<voi
 export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSocketServer {
   const sockets = new Set<Socket>();
   const enders = new Set<(cause: THangupCause) => void>();
+  /** Calls ended whose socket waits for the sender to let go of its descriptor. */
+  const releasing = new Set<Promise<void>>();
+  const sender = options.sender;
+  // The sender's thread is the clock: each slot's reads and ring top-ups follow its sends.
+  options.pacer.clockedExternally();
+  sender.onSlot = (slot) => options.pacer.serveSlot(slot);
   let server: Server | undefined;
   let port = 0;
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
@@ -95,8 +92,9 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     const decoder = new FrameDecoder();
     let uuid: string | undefined;
     let session: TCallSession | undefined;
+    /** The call's side of the frame sender (muted until its UUID is known). */
+    let line: TSenderLine | undefined;
     let ended = false;
-    let lastWasSilent = true;
     const uuidTimer = setTimeout(() => end("protocol_error", "no UUID frame"), options.uuidTimeoutMs ?? 5_000);
 
     function end(cause: THangupCause, detail?: string): void {
@@ -107,8 +105,14 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       polled.release();
       enders.delete(end);
       if (cause === "protocol_error" || cause === "refused" || cause === "peer_error") options.onError?.(uuid, detail ?? cause);
-      if (cause === "agent_hangup" || cause === "refused" || cause === "server_stopping") goodbye(socket);
-      else socket.destroy();
+      // The agent's last words are still in the sender's ring (up to 80 ms): they go out first.
+      const released = line?.close(cause === "agent_hangup") ?? Promise.resolve();
+      releasing.add(released);
+      void released.then(() => {
+        releasing.delete(released);
+        if (cause === "agent_hangup" || cause === "refused" || cause === "server_stopping") goodbye(socket);
+        else socket.destroy();
+      });
       session?.onEnd(cause, detail);
     }
     enders.add(end);
@@ -120,13 +124,18 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         uuid = frame.uuid;
         session = options.resolveCall(frame.uuid);
         if (!session) return end("refused", `unknown call ${frame.uuid}`);
+        line?.unmute();
         session.bindHangup(() => end("agent_hangup"));
-        // A reply that starts while the call is sending silence goes out now, from the I/O
-        // callback that brought its audio (the process is awake for it anyway), not up to 20 ms
-        // later at the call's turn.
-        session.outbound.onWake = () => {
-          if (lastWasSilent) paced.startNow();
+        const outbound = session.outbound;
+        // A reply that starts while the call is sending silence goes out now, not up to 20 ms
+        // later at the call's turn; its frames are in the ring before the sender is woken.
+        outbound.onWake = () => {
+          if (ended || !line) return;
+          const wasSilent = line.silent;
+          fill(outbound);
+          if (wasSilent) line.startNow();
         };
+        outbound.onClear = () => line?.clear();
         return;
       }
       switch (frame.kind) {
@@ -171,24 +180,23 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       return true;
     }
 
-    /**
-     * A write that failed (the peer is gone): the read right after tells a caller who hung up
-     * (end of stream) from a broken connection.
-     */
-    let writeFailure: Error | undefined;
-
-    function sendFrame(s: TCallSession): void {
-      if (polled.backlogBytes > maxBuffered) {
+    /** Tops up the call's ring in the sender with its next frames of audio (silence is the sender's). */
+    function fill(outbound: OutboundAudio): void {
+      if (!line) return;
+      if (line.backlogBytes > maxBuffered) {
         end("peer_error", "peer stopped reading audio");
         return;
       }
-      lastWasSilent = s.outbound.idle;
-      if (!lastWasSilent) s.outbound.readFrameInto(SPEECH_FRAME, HEADER_BYTES);
-      try {
-        polled.write(lastWasSilent ? SILENT_FRAME : SPEECH_FRAME);
-      } catch (err) {
-        writeFailure = err as Error;
-      }
+      while (line.room > 0 && outbound.readFrameInto(line.next(), HEADER_BYTES)) line.commit();
+    }
+
+    /**
+     * A write of the sender's that failed (the peer is gone), raised after the read that follows
+     * it, which tells a caller who hung up (end of stream) from a broken connection.
+     */
+    function writeFailure(): Error | undefined {
+      const errno = line?.failure ?? 0;
+      return errno === 0 ? undefined : Object.assign(new Error(`write failed (errno ${errno})`), { syscall: "write", errno });
     }
 
     /** A failure ends this call only: garbage, a reset, or a bug in its pipeline — never the server. */
@@ -202,7 +210,7 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
       turn() {
         if (ended || !session) return;
         try {
-          sendFrame(session);
+          fill(session.outbound);
         } catch (err) {
           fail(err);
         }
@@ -211,7 +219,8 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         if (ended) return true;
         try {
           const found = readWaiting();
-          if (writeFailure && !ended) fail(writeFailure);
+          const failure = ended ? undefined : writeFailure();
+          if (failure) fail(failure);
           return found;
         } catch (err) {
           fail(err);
@@ -219,6 +228,11 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
         }
       },
     });
+    try {
+      line = sender.open(polled.descriptor, paced.slot);
+    } catch (err) {
+      end("refused", (err as Error).message); // the sender is full (or gone)
+    }
   }
 
   /** Back to the event loop: our hang-up frame, then whatever Asterisk still sends is read and dropped until it closes. */
@@ -238,8 +252,9 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     get connections() {
       return sockets.size;
     },
-    start() {
-      return new Promise((resolve, reject) => {
+    async start() {
+      await sender.start();
+      return new Promise<number>((resolve, reject) => {
         server = createServer({ pauseOnConnect: true }, handle);
         server.on("error", reject);
         server.listen(options.port, options.host, () => {
@@ -251,8 +266,10 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     },
     async stop() {
       for (const end of [...enders]) end("server_stopping");
+      await Promise.all(releasing);
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await sender.stop();
     },
   };
 }
