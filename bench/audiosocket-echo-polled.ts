@@ -42,5 +42,6 @@ const audioSocket = createServer({ pauseOnConnect: true }, (socket) => {
   });
 });
 
-const metrics = createMetrics({ activeCalls: () => pacer.size, pacer: () => pacer.stats, outboxBacklog: () => 0 });
+// Its frames go out from the pacer on the event loop: no sender thread, so no slice to report.
+const metrics = createMetrics({ activeCalls: () => pacer.size, pacer: () => pacer.stats, senderSliceUs: () => 0, outboxBacklog: () => 0 });
 listenEcho(audioSocket, "polled on the pacer's clock", metrics.render);

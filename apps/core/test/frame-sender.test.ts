@@ -164,6 +164,35 @@ describe("frame sender", () => {
     }
   });
 
+  it("ends its calls, recorded, when its thread dies, and refuses new ones", async () => {
+    const sessions = new Map<string, TCallSession>();
+    const errors: string[] = [];
+    const sender = new FrameSender();
+    server = createAudioSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      pacer: new Pacer(),
+      sender,
+      resolveCall: (u) => sessions.get(u),
+      onError: (_, message) => errors.push(message),
+    });
+    const port = await server.start();
+    const uuid = randomUUID();
+    const s = session();
+    sessions.set(uuid, s);
+    const p = await peer(port, uuid);
+    await until(() => p.frames.length >= 2);
+    // A bug in the thread, as the main thread sees it: the worker is gone.
+    await (sender as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await until(() => s.ended !== undefined);
+    expect(s.ended).toBe("protocol_error");
+    expect(errors[0]).toMatch(/^frame sender failed: the frame sender's thread exited/);
+    await p.closed;
+    const late = await peer(port, randomUUID());
+    await late.closed;
+    expect(errors.at(-1)).toBe("the frame sender is not running");
+  });
+
   it("runs its thread with the custom slice it asks for (Linux 6.12+), and says so", async () => {
     const sender = new FrameSender(100);
     const status = await sender.start();

@@ -63,13 +63,19 @@ export type TAudioSocketServer = { start(): Promise<number>; stop(): Promise<voi
 
 export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSocketServer {
   const sockets = new Set<Socket>();
-  const enders = new Set<(cause: THangupCause) => void>();
+  const enders = new Set<(cause: THangupCause, detail?: string) => void>();
   /** Calls ended whose socket waits for the sender to let go of its descriptor. */
   const releasing = new Set<Promise<void>>();
   const sender = options.sender;
   // The sender's thread is the clock: each slot's reads and ring top-ups follow its sends.
   options.pacer.clockedExternally();
   sender.onSlot = (slot) => options.pacer.serveSlot(slot);
+  // A sender that dies (a bug) leaves its calls mute: they end now, recorded, rather than wait for
+  // Asterisk to drop them; new connections are refused (the sender is not running).
+  sender.onFailure = (err) => {
+    options.onError?.(undefined, `frame sender failed: ${err.message}`);
+    for (const end of [...enders]) end("protocol_error", "the frame sender failed");
+  };
   let server: Server | undefined;
   let port = 0;
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024;
