@@ -263,7 +263,7 @@ export class FrameSender {
     return { control: this.control, frames: this.frames };
   }
 
-  /** @internal */
+  /** @internal for SenderLine: has the sender send the call's ring head now (see TSenderLine.startNow). */
   startNow(call: number): void {
     const c = this.control;
     Atomics.store(c, LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS + LAYOUT.START_NOW, 1);
@@ -271,7 +271,7 @@ export class FrameSender {
     this.wake();
   }
 
-  /** @internal */
+  /** @internal for SenderLine: asks the sender to let go of the call (see TSenderLine.close). */
   close(call: number, drain: boolean): Promise<void> {
     const c = this.control;
     const state = LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS + LAYOUT.STATE;
