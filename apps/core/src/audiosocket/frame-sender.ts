@@ -121,6 +121,9 @@ export type TSenderLine = {
 
 export type TSenderStatus = { sliceUs: number; why: string };
 
+/** Where a call's words start in the control table. */
+const callWords = (call: number) => LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS;
+
 export class FrameSender {
   private readonly control = new Int32Array(new SharedArrayBuffer((LAYOUT.HEADER_WORDS + SENDER_MAX_CALLS * LAYOUT.CALL_WORDS) * 4));
   private readonly frames = Buffer.from(new SharedArrayBuffer(SENDER_MAX_CALLS * SENDER_DEPTH * LAYOUT.FRAME_BYTES));
@@ -247,7 +250,7 @@ export class FrameSender {
     const call = this.free.pop();
     if (call === undefined) throw new Error(`the frame sender is full (${SENDER_MAX_CALLS} calls)`);
     const c = this.control;
-    const at = LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS;
+    const at = callWords(call);
     c.fill(0, at, at + LAYOUT.CALL_WORDS);
     c[at + LAYOUT.FD] = fd;
     c[at + LAYOUT.SLOT] = slot;
@@ -255,18 +258,13 @@ export class FrameSender {
     c[at + LAYOUT.MUTED] = 1;
     Atomics.store(c, at + LAYOUT.STATE, LAYOUT.OPEN);
     this.tableChanged();
-    return new SenderLine(this, call);
-  }
-
-  /** @internal the line's view of the sender (SenderLine lives beside it, not inside it). */
-  shared(): { control: Int32Array; frames: Buffer } {
-    return { control: this.control, frames: this.frames };
+    return new SenderLine(this, c, this.frames, call);
   }
 
   /** @internal for SenderLine: has the sender send the call's ring head now (see TSenderLine.startNow). */
   startNow(call: number): void {
     const c = this.control;
-    Atomics.store(c, LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS + LAYOUT.START_NOW, 1);
+    Atomics.store(c, callWords(call) + LAYOUT.START_NOW, 1);
     Atomics.add(c, LAYOUT.START_GEN, 1);
     this.wake();
   }
@@ -274,7 +272,7 @@ export class FrameSender {
   /** @internal for SenderLine: asks the sender to let go of the call (see TSenderLine.close). */
   close(call: number, drain: boolean): Promise<void> {
     const c = this.control;
-    const state = LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS + LAYOUT.STATE;
+    const state = callWords(call) + LAYOUT.STATE;
     const release = () => {
       Atomics.store(c, state, LAYOUT.FREE);
       this.free.push(call);
@@ -316,7 +314,6 @@ export class FrameSender {
  * (V8's LoadIC: ~4% of the core's main thread at 200 calls).
  */
 class SenderLine implements TSenderLine {
-  private readonly control: Int32Array;
   /** The call's words in the control table. */
   private readonly at: number;
   private readonly views: Buffer[];
@@ -325,11 +322,11 @@ class SenderLine implements TSenderLine {
 
   constructor(
     private readonly sender: FrameSender,
+    private readonly control: Int32Array,
+    frames: Buffer,
     private readonly call: number,
   ) {
-    const { control, frames } = sender.shared();
-    this.control = control;
-    this.at = LAYOUT.HEADER_WORDS + call * LAYOUT.CALL_WORDS;
+    this.at = callWords(call);
     const ringAt = call * SENDER_DEPTH;
     this.views = Array.from({ length: SENDER_DEPTH }, (_, i) =>
       frames.subarray((ringAt + i) * LAYOUT.FRAME_BYTES, (ringAt + i + 1) * LAYOUT.FRAME_BYTES),
