@@ -82,7 +82,8 @@ type TCoreEntry = { main: string; env: NodeJS.ProcessEnv; how: string };
 /** How to start a checkout's core: its bundle (built here, as `npm run images` builds it) or its sources. */
 async function coreEntry(checkout: string, fromSources: boolean, dir: string, name: string): Promise<TCoreEntry> {
   if (fromSources) return { main: join(checkout, "apps/core/src/main.ts"), env: {}, how: "its sources through tsx" };
-  const main = join(dir, `${name}.mjs`);
+  // A folder each: the worker's file and programs beside a bundle are its checkout's own.
+  const main = join(dir, name, `${name}.mjs`);
   await bundleApp(checkout, "core", main);
   return {
     main,

@@ -4,6 +4,8 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, stop } from "esbuild";
+import { run } from "./setup/exec.ts";
+import { ensureSystemTools, SYSTEM_TOOLS } from "./setup/system-packages.ts";
 
 /**
  * Files a worker thread loads by path, beside the bundle: esbuild does not follow
@@ -11,7 +13,14 @@ import { build, stop } from "esbuild";
  */
 const WORKER_FILES: Record<"core" | "providers", string[]> = { core: ["src/audiosocket/sender-thread.mjs"], providers: [] };
 
-/** Bundles `<root>/apps/<app>/src/main.ts` into `outfile`, its worker threads' files beside it. */
+/**
+ * Programs beside the bundle, each a Go module of the app's own (standard library only, so it
+ * builds offline; static, so it runs in an image that holds node alone): `sched-slice` gives the
+ * frame sender's thread its slice (sender-thread.mjs says why).
+ */
+const GO_PROGRAMS: Record<"core" | "providers", string[]> = { core: ["sched-slice"], providers: [] };
+
+/** Bundles `<root>/apps/<app>/src/main.ts` into `outfile`, its worker threads' files and programs beside it. */
 export async function bundleApp(root: string, app: "core" | "providers", outfile: string): Promise<void> {
   await build({
     // Paths in the bundle are relative to this directory: fixed to the repository, so the same
@@ -34,6 +43,15 @@ export async function bundleApp(root: string, app: "core" | "providers", outfile
     const source = join(root, "apps", app, file);
     // An older checkout (a benchmark's baseline) may have none.
     if (existsSync(source)) copyFileSync(source, join(dirname(outfile), file.split("/").at(-1) as string));
+  }
+  for (const program of GO_PROGRAMS[app]) {
+    const module = join(root, "apps", app, program);
+    if (!existsSync(module)) continue; // an older checkout's
+    await ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command === "go"));
+    await run("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", join(dirname(outfile), program), "."], {
+      cwd: module,
+      env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
+    });
   }
   // esbuild's service process (a Go runtime, whose threads wake on their own) would live as long
   // as this one: beside a benchmark that is a neighbour on its CPU. The next build starts another.

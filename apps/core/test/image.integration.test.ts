@@ -65,6 +65,10 @@ describe("container images", () => {
       CORE_AUDIOSOCKET_PORT: String(audio),
     });
     await healthy(`http://127.0.0.1:${http}`);
+    // The frame sender's thread has its slice in the image too: the image holds no python3, so
+    // sched-slice beside the bundle makes the system call (a missing or failing one reports 0).
+    const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    expect(metrics).toMatch(/^dsai_sender_slice_us 100$/m);
     const summary = await simulateCall({
       coreHttpUrl: `http://127.0.0.1:${http}`,
       audioSocket: { host: "127.0.0.1", port: audio },

@@ -10,8 +10,9 @@
 // due time or until the main thread wakes it (a call opened or closing, a reply to start now). It
 // allocates nothing per frame, so its own heap never needs a collection that would delay a slot.
 import { execFileSync } from "node:child_process";
-import { readlinkSync, writeSync } from "node:fs";
+import { existsSync, readlinkSync, writeSync } from "node:fs";
 import { getPriority } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 
 /** @type {{ control: SharedArrayBuffer; frames: SharedArrayBuffer; stats: SharedArrayBuffer; silentFrame: Uint8Array; sliceUs: number; layout: Record<string, number>; bucketsMs: number[] }} */
@@ -225,15 +226,37 @@ function startNow() {
  * A custom EEVDF slice (Linux 6.12+): a waking thread whose slice is shorter than the running
  * one's preempts it, so this thread sends on time beside a busy main thread without any privilege
  * (SCHED_FIFO would need CAP_SYS_NICE and a real-time budget). Node has no call for
- * sched_setattr; python3's ctypes makes it. What stands in the way is reported, not fatal.
+ * sched_setattr, so another process makes it for this thread: `sched-slice` beside this file
+ * (apps/core/sched-slice, a static Go program the image and the benchmark's bundle carry), or
+ * else python3's ctypes (a checkout run from its sources). What stands in the way is reported,
+ * not fatal.
  */
 function customSlice() {
   const sliceUs = data.sliceUs;
   if (!(sliceUs > 0)) return { sliceUs: 0, why: "off (CORE_SENDER_SLICE_US=0)" };
-  const syscall = process.arch === "x64" ? 314 : process.arch === "arm64" ? 274 : 0;
-  if (syscall === 0) return { sliceUs: 0, why: `no sched_setattr number known for ${process.arch}` };
   // This thread's id: /proc/thread-self is read by the thread that asks.
-  const tid = Number(readlinkSync("/proc/thread-self").split("/")[2]);
+  const tid = String(Number(readlinkSync("/proc/thread-self").split("/")[2]));
+  const nice = String(getPriority());
+  const helper = fileURLToPath(new URL("./sched-slice", import.meta.url));
+  /** @type {[string, string[]] | string} */
+  const how = existsSync(helper) ? [helper, [tid, nice, String(sliceUs)]] : pythonSetattr(tid, nice, sliceUs);
+  if (typeof how === "string") return { sliceUs: 0, why: `no custom slice: ${how}` };
+  try {
+    execFileSync(how[0], how[1], { stdio: ["ignore", "ignore", "pipe"], timeout: 5_000 });
+    return { sliceUs, why: `a custom slice of ${sliceUs} us` };
+  } catch (err) {
+    const stderr = /** @type {{ stderr?: Buffer }} */ (err).stderr?.toString().trim();
+    return { sliceUs: 0, why: `no custom slice: ${stderr || /** @type {Error} */ (err).message}` };
+  }
+}
+
+/**
+ * The same system call through python3's ctypes.
+ * @returns {[string, string[]] | string} the command and its arguments, or why there is none
+ */
+function pythonSetattr(/** @type {string} */ tid, /** @type {string} */ nice, /** @type {number} */ sliceUs) {
+  const syscall = process.arch === "x64" ? 314 : process.arch === "arm64" ? 274 : 0;
+  if (syscall === 0) return `no sched_setattr number known for ${process.arch}`;
   const setattr = [
     "import ctypes, struct, sys",
     "libc = ctypes.CDLL(None, use_errno=True)",
@@ -241,16 +264,7 @@ function customSlice() {
     "attr = ctypes.create_string_buffer(struct.pack('IIQiIQQQII', 56, 0, 0, int(sys.argv[3]), 0, int(sys.argv[4]), 0, 0, 0, 0))",
     "if libc.syscall(int(sys.argv[1]), int(sys.argv[2]), attr, 0) != 0: sys.exit('sched_setattr failed, errno %d' % ctypes.get_errno())",
   ].join("\n");
-  try {
-    execFileSync("python3", ["-c", setattr, String(syscall), String(tid), String(getPriority()), String(sliceUs * 1_000)], {
-      stdio: ["ignore", "ignore", "pipe"],
-      timeout: 5_000,
-    });
-    return { sliceUs, why: `a custom slice of ${sliceUs} us` };
-  } catch (err) {
-    const stderr = /** @type {{ stderr?: Buffer }} */ (err).stderr?.toString().trim();
-    return { sliceUs: 0, why: `no custom slice: ${stderr || /** @type {Error} */ (err).message}` };
-  }
+  return ["python3", ["-c", setattr, String(syscall), tid, nice, String(sliceUs * 1_000)]];
 }
 
 parentPort?.postMessage({ ready: true, ...customSlice() });

@@ -1,0 +1,3 @@
+module dsai/sched-slice
+
+go 1.22
