@@ -50,7 +50,7 @@ export const SYSTEM_TOOLS: TSystemTool[] = [
   {
     command: "go",
     debianPackage: "",
-    hint: "install Go >= 1.26 (go.dev/dl), or set DSAI_TOFU to a tofu/terraform binary and provide the providers' plugin mirror",
+    hint: "install Go >= 1.26 (go.dev/dl): it builds OpenTofu, its providers and Traefik (or set DSAI_TOFU to a tofu/terraform binary and provide the providers' plugin mirror), and the core image's sched-slice",
   },
 ];
 
