@@ -4,8 +4,7 @@
 import { copyFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build, stop } from "esbuild";
-import { run } from "./setup/exec.ts";
-import { ensureSystemTools, SYSTEM_TOOLS } from "./setup/system-packages.ts";
+import { goBuild } from "./setup/toolchain.ts";
 
 /**
  * Files a worker thread loads by path, beside the bundle: esbuild does not follow
@@ -47,11 +46,7 @@ export async function bundleApp(root: string, app: "core" | "providers", outfile
   for (const program of GO_PROGRAMS[app]) {
     const module = join(root, "apps", app, program);
     if (!existsSync(module)) continue; // an older checkout's
-    await ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command === "go"));
-    await run("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", join(dirname(outfile), program), "."], {
-      cwd: module,
-      env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
-    });
+    await goBuild(module, `dsai/${program}`, "-s -w", join(dirname(outfile), program));
   }
   // esbuild's service process (a Go runtime, whose threads wake on their own) would live as long
   // as this one: beside a benchmark that is a neighbour on its CPU. The next build starts another.

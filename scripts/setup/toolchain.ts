@@ -39,7 +39,8 @@ function fits(found: { kind: "tofu" | "terraform"; version: string }): boolean {
   return versionAtLeast(found.version, min);
 }
 
-async function goBuild(config: TSetupConfig, goModule: string, pkg: string, ldflags: string, target: string): Promise<void> {
+/** `go build` of `pkg` in the Go module at `moduleDir`, static, into `target` (replaced only when the build succeeds). */
+export async function goBuild(moduleDir: string, pkg: string, ldflags: string, target: string): Promise<void> {
   await ensureSystemTools(SYSTEM_TOOLS.filter((t) => t.command === "go"));
   mkdirSync(join(target, ".."), { recursive: true });
   const tmp = `${target}.building-${process.pid}`;
@@ -49,7 +50,7 @@ async function goBuild(config: TSetupConfig, goModule: string, pkg: string, ldfl
   const alive = setInterval(() => note(`  still building ${pkg} (${elapsed()})`), 30_000);
   try {
     await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", tmp, pkg], {
-      cwd: join(config.repoRoot, goModule),
+      cwd: moduleDir,
       // The go.mod/go.sum are committed: a build must not rewrite them.
       env: { ...process.env, GOFLAGS: "-mod=readonly", CGO_ENABLED: "0" },
     });
@@ -68,7 +69,7 @@ async function ensureServices(config: TSetupConfig): Promise<Record<string, stri
     const bin = join(config.cacheDir, "toolchain", s.name, s.version, s.name);
     if (!existsSync(bin)) {
       note(`building ${s.name} ${s.version} with go build (first run only; about ${s.minutes} minutes on 2 cores)`);
-      await goBuild(config, s.goModule, s.package, s.ldflags, bin);
+      await goBuild(join(config.repoRoot, s.goModule), s.package, s.ldflags, bin);
     }
     built[s.name] = bin;
   }
@@ -95,7 +96,7 @@ async function resolveTofu(config: TSetupConfig): Promise<{ bin: string; kind: "
   if (!existsSync(bin)) {
     note(`building OpenTofu ${version} with go build (first run only; a few minutes)`);
     try {
-      await goBuild(config, goModule, pkg, ldflags, bin);
+      await goBuild(join(config.repoRoot, goModule), pkg, ldflags, bin);
     } catch (err) {
       // A failed build of a newer pin keeps the machine working with the previous one.
       const previous = previousBuild(root);
@@ -133,7 +134,7 @@ async function ensureProviderMirror(config: TSetupConfig): Promise<string> {
     const built = join(base, "providers", p.name, `${p.version}-${p.commit}`, `terraform-provider-${p.name}`);
     if (!existsSync(built)) {
       note(`building provider ${p.source} ${p.version} (${p.commit}) with go build (first run only)`);
-      await goBuild(config, p.goModule, p.package, "-s -w", built);
+      await goBuild(join(config.repoRoot, p.goModule), p.package, "-s -w", built);
     }
     for (const host of REGISTRY_HOSTS) {
       const dir = join(mirror, host, p.source, p.version, "linux_amd64");
