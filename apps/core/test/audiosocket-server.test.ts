@@ -36,6 +36,11 @@ function recordingSession(): TRecordedSession {
 /** The Asterisk side of one call: sends bytes, collects decoded frames with arrival times. */
 async function asterisk(port: number) {
   const socket: Socket = connect(port, "127.0.0.1");
+  // As Asterisk's res_audiosocket does (its 22.10.1 build here sets TCP_NODELAY). With Nagle on,
+  // a caller frame sent while the previous one is unacknowledged waits for the ACK that rides on
+  // the server's next outbound frame: after one stall every frame of the call arrived ~12 ms after
+  // it was sent, behind the server's send slot, and the read-slot timings measured the peer.
+  socket.setNoDelay(true);
   await new Promise((r) => socket.once("connect", r));
   const decoder = new FrameDecoder();
   const received: { frame: TFrame; at: number }[] = [];

@@ -86,6 +86,9 @@ export function createAudioSocketServer(options: TAudioSocketOptions): TAudioSoc
     // Errors surface from reads and writes on the pacer's clock; this only keeps a late one (on
     // the goodbye path) from becoming an uncaught exception.
     socket.on("error", () => {});
+    // Nagle off both ways: ours here, Asterisk's in res_audiosocket (it sets TCP_NODELAY). A peer
+    // with Nagle on holds each frame until the previous one is acknowledged, and the ACK rides on
+    // our next outbound frame: its audio then arrives behind the call's send slot, ~12 ms late.
     socket.setNoDelay(true);
     let polled: PolledSocket;
     try {
