@@ -36,10 +36,10 @@ var sysSchedSetattr = map[string]uintptr{"amd64": 314, "arm64": 274}
 // The kernel takes slices from 0.1 to 100 ms.
 const minSliceUs, maxSliceUs = 100, 100_000
 
-func arg(name, text string, min, max int64) int64 {
+func arg(name, text string, lo, hi int64) int64 {
 	n, err := strconv.ParseInt(text, 10, 64)
-	if err != nil || n < min || n > max {
-		fail(2, fmt.Sprintf("%s must be a whole number from %d to %d, not %q", name, min, max, text))
+	if err != nil || n < lo || n > hi {
+		fail(2, fmt.Sprintf("%s must be a whole number from %d to %d, not %q", name, lo, hi, text))
 	}
 	return n
 }
