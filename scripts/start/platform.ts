@@ -17,6 +17,8 @@ export type TLocalPlatform = {
   containers: string[];
   traefikContainer: string;
   asteriskConfDir: string;
+  /** Traefik's configuration folder, where tenants' stacks write their routes. */
+  traefikConfDir: string;
   ari: { url: string; user: string; password: string };
 };
 
@@ -43,6 +45,7 @@ export async function applyLocalPlatform(o: {
     containers: outputs.containers as string[],
     traefikContainer: platformObjectNames(o.options.name).traefik,
     asteriskConfDir: o.options.asteriskConfDir,
+    traefikConfDir: o.options.traefikConfDir,
     ari: { url: String(outputs.ari_url), user: o.options.ari.user, password: o.options.ari.password },
   };
 }

@@ -85,6 +85,7 @@ describe.skipIf(!ready)("a tenant's dashboard through the console", () => {
       stateRoot: join(scratch, "state"),
       images: { core: images.core, postgres: recorded.postgres },
       asteriskConfDir: confDir,
+      edgeRoutesDir: join(scratch, "traefik"),
       platformContainers: [`${name}-asterisk`, `${name}-traefik`],
       tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
       proxySourceRange: TRAEFIK_SUBNET,

@@ -1,3 +1,4 @@
+export { ensureHostFirewall, HOST_FIREWALL_CHAIN, TENANT_BRIDGE_PREFIX, tenantBridgeName } from "./platform/host-firewall.ts";
 export { forwardFromGateway } from "./platform/host-forward.ts";
 export {
   hostGatewayOf,

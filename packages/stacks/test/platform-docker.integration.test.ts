@@ -2,7 +2,8 @@
 // shared Asterisk with the configuration it writes) applied with tofu, then a tenant through the
 // provisioner: Traefik routes <slug>.<domain> to the tenant's core, the shared Asterisk boots
 // clean and — reloaded through its ARI after the apply — holds the tenant's endpoints and
-// dialplan; destroying both leaves nothing.
+// dialplan; destroying both leaves nothing. The tenant is hostile too: one of its provider
+// images carries Traefik labels that would take every host of the edge, and must take none.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,19 +30,44 @@ const ready = Boolean(recorded.traefik && recorded.asterisk && recorded.postgres
 if (!ready) process.stderr.write("platform test skipped: set-up has not built the Traefik, Asterisk and Postgres images (npm run setup)\n");
 
 /** GET with a Host header of our choosing (fetch does not let a caller set Host). */
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string; location?: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, timeout: 10_000 }, (res) => {
       let body = "";
       res.on("data", (d: Buffer) => {
         body += d.toString();
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ...(res.headers.location && { location: res.headers.location }) }));
     });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path}: no answer in 10 s`)));
     req.on("error", reject);
     req.end();
   });
 }
+
+/**
+ * A provider image as a hostile tenant would bring it: the providers image plus Traefik labels
+ * (Docker copies an image's labels onto its containers) for a router of the highest priority on
+ * every host, redirecting to the attacker — what took the console's sign-in before Traefik
+ * stopped reading labels.
+ */
+function buildLabelledImage(base: string, tag: string): void {
+  const labels = {
+    "traefik.enable": "true",
+    "traefik.http.routers.takeover.rule": "HostRegexp(`.+`)",
+    "traefik.http.routers.takeover.priority": "2147483000",
+    "traefik.http.routers.takeover.entrypoints": "web",
+    "traefik.http.routers.takeover.middlewares": "takeover",
+    "traefik.http.middlewares.takeover.redirectregex.regex": ".*",
+    "traefik.http.middlewares.takeover.redirectregex.replacement": "http://attacker.example/",
+    "traefik.http.services.takeover.loadbalancer.server.port": "8080",
+  };
+  const dockerfile = `FROM ${base}\n${Object.entries(labels)
+    .map(([k, v]) => `LABEL "${k}"="${v}"`)
+    .join("\n")}\n`;
+  execFileSync("docker", ["build", "--quiet", "--tag", tag, "-"], { input: dockerfile, encoding: "utf8" });
+}
+const TAKEOVER_PROFILE = "55555555-5555-4555-8555-555555555555";
 
 const run = (args: string[]) => execFileSync("docker", args, { encoding: "utf8" }).trim();
 const lines = (text: string) => text.split("\n").filter(Boolean);
@@ -49,6 +75,8 @@ const name = `dsai-pt${randomBytes(2).toString("hex")}`;
 const slug = `plat${randomBytes(2).toString("hex")}`;
 const scratch = mkdtempSync(join(tmpdir(), "dsai-platform-"));
 const confDir = join(scratch, "asterisk");
+const traefikConfDir = join(scratch, "traefik");
+const labelledImage = `dsai/labelled-provider:${slug}`;
 const toolchain = loadToolchain();
 
 describe.skipIf(!ready)("the local platform on Docker", () => {
@@ -67,6 +95,7 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
           name,
           images: { traefik: recorded.traefik, asterisk: recorded.asterisk },
           asteriskConfDir: confDir,
+          traefikConfDir,
           asteriskNetwork: { subnet: "172.30.250.0/24", asteriskAddress: "172.30.250.10" },
           ports,
           ari,
@@ -81,6 +110,7 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
     await control?.close();
     await provisioner.destroy(slug).catch(() => {});
     await platformTofu.destroy().catch(() => {});
+    execFileSync("docker", ["image", "rm", "--force", labelledImage], { stdio: "ignore" });
     for (const filter of [`label=dsai.platform=${name}`, `label=dsai.tenant=${slug}`]) {
       const ids = lines(run(["ps", "--all", "--filter", filter, "--quiet"]));
       if (ids.length > 0) run(["rm", "--force", ...ids]);
@@ -106,26 +136,48 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
 
   it("provisions a tenant: Traefik routes <slug>.<domain> to its core, and the shared Asterisk holds its objects after a reload through ARI", async () => {
     const apps = await buildAppImages();
+    buildLabelledImage(apps.providers, labelledImage);
     const withControl = createProvisioner({ stateRoot: join(scratch, "tenants"), toolchain, asterisk: control as TAsteriskControl });
     const deployment = {
       ...sampleDeployment({ asteriskConfDir: confDir, images: { core: apps.core, postgres: recorded.postgres as string } }),
+      edgeRoutesDir: traefikConfDir,
       platformContainers: [`${name}-asterisk`, `${name}-traefik`],
     };
-    const state = sampleDesiredState(slug, { providersImage: apps.providers });
+    const sample = sampleDesiredState(slug, { providersImage: apps.providers });
+    const takeover = {
+      id: TAKEOVER_PROFILE,
+      name: "Labelled TTS",
+      kind: "tts" as const,
+      runtime: { type: "image" as const, image: labelledImage, port: 8080, args: ["tts"] },
+    };
+    const state = { ...sample, providerProfiles: [...(sample.providerProfiles ?? []), takeover] };
     const result = await withControl.apply({ desiredState: state, deployment });
     expect(result.reloaded).toEqual(["res_pjsip.so", "pbx_config.so"]);
+    // The labels did reach the tenant's container: only Traefik's not reading them keeps the edge.
+    expect(run(["inspect", "--format", '{{index .Config.Labels "traefik.enable"}}', `dsai-${slug}-prov-${TAKEOVER_PROFILE}`])).toBe("true");
 
     const viaTraefik = async (host: string) => {
       const deadline = Date.now() + 20_000;
       for (;;) {
         const res = await getWithHost(ports.http, "/healthz", host);
-        // Traefik picks up a new container's labels within a moment.
+        // Traefik picks up the tenant's new route file (and Asterisk's edge network) within a moment.
         if (res.status !== 404 || Date.now() > deadline) return res;
         await new Promise((r) => setTimeout(r, 250));
       }
     };
     expect(await viaTraefik(`${slug}.dsai.localhost`)).toEqual({ status: 200, body: JSON.stringify({ ok: true }) });
-    expect((await getWithHost(ports.http, "/healthz", "nobody.dsai.localhost")).status).toBe(404);
+    // The labelled container took no host: not another tenant's, not the console's.
+    for (const host of ["nobody.dsai.localhost", "app.dsai.localhost", "license.dsai.localhost"]) {
+      const res = await getWithHost(ports.http, "/sign-in", host);
+      expect({ host, status: res.status, location: res.location }).toEqual({ host, status: 404, location: undefined });
+    }
+    // Traefik has no way to read labels at all: no Docker socket.
+    expect(run(["inspect", "--format", "{{range .Mounts}}{{.Source}} {{end}}", `${name}-traefik`])).not.toContain("docker.sock");
+    // The core's metrics are not served to the public, however the path is spelled.
+    for (const path of ["/metrics", "/metrics/", "//metrics", "/METRICS", "/%6detrics", "/./metrics", "/x/../metrics", "/metrics?x=1"]) {
+      const res = await getWithHost(ports.http, path, `${slug}.dsai.localhost`);
+      expect({ path, status: res.status, body: res.body.includes("dsai_") }).toEqual({ path, status: 404, body: false });
+    }
 
     // The shared Asterisk reaches the tenant's core on the tenant's edge network, by its host name.
     for (const port of [8080, 9092]) {

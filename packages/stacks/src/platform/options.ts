@@ -29,11 +29,11 @@ export const ZPlatformStackOptionsSchema = z
       .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), host: ZHostSchema, port: ZPortSchema }))
       .max(8)
       .default([]),
-    /** Where the stack writes Traefik's routes to the host services (mounted read-only). */
-    traefikConfDir: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path")
-      .optional(),
+    /**
+     * Traefik's only source of routes (its file provider, mounted read-only): this stack writes the
+     * host routes there, each tenant stack its own route (the tenant deployment's edgeRoutesDir).
+     */
+    traefikConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
     ari: z.strictObject({
       user: z.string().regex(/^[a-z][a-z0-9_]{1,30}$/),
       password: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters"),
@@ -67,13 +67,9 @@ export const ZPlatformStackOptionsSchema = z
           .max(2 ** 31),
       })
       .optional(),
-    dockerSocket: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._/-]+$/)
-      .default("/var/run/docker.sock"),
   })
-  .refine((o) => o.hostRoutes.length === 0 || (o.traefikNetwork && o.traefikConfDir), {
-    message: "host routes need traefikNetwork and traefikConfDir",
+  .refine((o) => o.hostRoutes.length === 0 || o.traefikNetwork, {
+    message: "host routes need traefikNetwork",
     path: ["hostRoutes"],
   });
 export type TPlatformStackOptions = z.output<typeof ZPlatformStackOptionsSchema>;

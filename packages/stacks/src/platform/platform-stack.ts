@@ -1,7 +1,10 @@
 // The local platform on Docker: its networks (the Asterisk network, where ARI listens on
-// Asterisk's fixed address; Traefik's), Traefik routing <slug>.<domain> to tenant cores from
-// their labels, and the shared Asterisk with its configuration directory (written by this stack,
-// tenants' folders written by theirs). Each tenant's core is reached on the tenant's own edge
+// Asterisk's fixed address; Traefik's), Traefik, and the shared Asterisk with its configuration
+// directory (written by this stack, tenants' folders written by theirs). Traefik takes its routes
+// only from files the platform writes (its file provider): this stack's routes to services of
+// this machine, and each tenant stack's route to its core. It has no Docker provider and no
+// Docker socket, so no container's labels — an image of a tenant's choosing carries its own —
+// can add, change or shadow a route. Each tenant's core is reached on the tenant's own edge
 // network, which the provisioner connects these two containers to. Ports are published on
 // 127.0.0.1 only.
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
@@ -58,32 +61,26 @@ export class PlatformStack extends TerraformStack {
       ...(o.traefikNetwork && { ipamConfig: [{ subnet: o.traefikNetwork.subnet, gateway: hostGatewayOf(o.traefikNetwork.subnet) }] }),
       labels,
     });
-    // Routes to services of this machine (file provider): written here, watched by Traefik.
-    const hostRoutes =
-      o.hostRoutes.length > 0 && o.traefikNetwork && o.traefikConfDir
-        ? new File(this, "traefik-host-routes", {
-            filename: `${o.traefikConfDir}/host-routes.yml`,
-            filePermission: "0644",
-            content: JSON.stringify(hostRoutesConfig(o.hostRoutes, hostGatewayOf(o.traefikNetwork.subnet)), null, 2),
-          })
-        : undefined;
+    // Routes to services of this machine: written here, watched by Traefik beside the tenants'.
+    if (o.hostRoutes.length > 0 && o.traefikNetwork)
+      new File(this, "traefik-host-routes", {
+        filename: `${o.traefikConfDir}/host-routes.yml`,
+        filePermission: "0644",
+        directoryPermission: "0755",
+        content: JSON.stringify(hostRoutesConfig(o.hostRoutes, hostGatewayOf(o.traefikNetwork.subnet)), null, 2),
+      });
 
     new Container(this, "traefik", {
       name: names.traefik,
       image: o.images.traefik,
       command: [
-        "--providers.docker=true",
-        "--providers.docker.exposedbydefault=false",
-        `--providers.docker.network=${names.traefikNetwork}`,
         "--entrypoints.web.address=:80",
         "--ping=true",
         "--ping.entrypoint=web",
-        ...(hostRoutes ? ["--providers.file.directory=/etc/traefik/dynamic", "--providers.file.watch=true"] : []),
+        "--providers.file.directory=/etc/traefik/dynamic",
+        "--providers.file.watch=true",
       ],
-      volumes: [
-        { hostPath: o.dockerSocket, containerPath: "/var/run/docker.sock", readOnly: true },
-        ...(hostRoutes && o.traefikConfDir ? [{ hostPath: o.traefikConfDir, containerPath: "/etc/traefik/dynamic", readOnly: true }] : []),
-      ],
+      volumes: [{ hostPath: o.traefikConfDir, containerPath: "/etc/traefik/dynamic", readOnly: true }],
       networksAdvanced: [{ name: traefikNetwork.name }],
       ports: [{ internal: 80, external: o.ports.http, ip: "127.0.0.1" }],
       restart: "unless-stopped",

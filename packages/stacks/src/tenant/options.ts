@@ -36,6 +36,14 @@ export const ZTenantDeploymentSchema = z.strictObject({
    * network, cannot call another tenant's core through it.
    */
   proxySourceRange: ZCidrSchema.refine((c) => !c.includes(":"), "an IPv4 network without a port").optional(),
+  /**
+   * The platform Traefik's configuration folder (file provider): the stack writes the tenant's
+   * route there. Without it the core gets no route at <slug>.<baseDomain>.
+   */
+  edgeRoutesDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path of letters, digits, '.', '_', '-'")
+    .optional(),
   /** Names by which the core reaches platform containers on its edge network (e.g. license.<domain> for Traefik). */
   edgeAliases: z.record(ZDockerNameSchema, z.array(ZHostSchema).max(8)).default({}),
   /** Publish the core's HTTP port on 127.0.0.1 (tests and local operation). */

@@ -1,10 +1,12 @@
 // The tenant's core: on its private network (database, providers) and the only one of the
 // tenant's containers on its edge network, where the shared Asterisk (HTTP to open calls,
-// AudioSocket for audio) and Traefik (the tenant API at <slug>.<base domain>) reach it.
+// AudioSocket for audio) and Traefik (the tenant API at <slug>.<base domain>, routed by the
+// stack's EdgeRoute file, not by labels) reach it.
 import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Construct } from "constructs";
 import { literal } from "../literal.ts";
 import { CORE_PORTS } from "../options.ts";
+import { leastPrivilege } from "./least-privilege.ts";
 import type { TDockerLabels } from "./network.ts";
 
 export class TenantCore extends Construct {
@@ -17,8 +19,6 @@ export class TenantCore extends Construct {
       image: string;
       networks: { tenant: string; edge: string; publish?: string };
       env: Record<string, string>;
-      /** The route's host, the network Traefik reaches the core on (by name), and who may use the route. */
-      traefik: { host: string; network: string; sourceRange?: string };
       publishHttpOn: number | undefined;
       memoryMiB: number;
       cpus: number;
@@ -26,7 +26,6 @@ export class TenantCore extends Construct {
     },
   ) {
     super(scope, id);
-    const router = o.name;
     new Container(this, "container", {
       name: o.name,
       image: o.image,
@@ -38,6 +37,7 @@ export class TenantCore extends Construct {
       ],
       ports: o.publishHttpOn ? [{ internal: CORE_PORTS.http, external: o.publishHttpOn, ip: "127.0.0.1" }] : [],
       restart: "unless-stopped",
+      ...leastPrivilege(),
       memory: o.memoryMiB,
       // Equal to memory: no swap beyond the limit (Docker would otherwise set twice the limit).
       memorySwap: o.memoryMiB,
@@ -55,19 +55,7 @@ export class TenantCore extends Construct {
       },
       wait: true,
       waitTimeout: 90,
-      labels: [
-        ...o.labels,
-        { label: "traefik.enable", value: "true" },
-        { label: "traefik.docker.network", value: o.traefik.network },
-        { label: `traefik.http.routers.${router}.rule`, value: `Host(\`${o.traefik.host}\`)` },
-        { label: `traefik.http.services.${router}.loadbalancer.server.port`, value: String(CORE_PORTS.http) },
-        ...(o.traefik.sourceRange
-          ? [
-              { label: `traefik.http.middlewares.${router}-proxy-only.ipallowlist.sourcerange`, value: o.traefik.sourceRange },
-              { label: `traefik.http.routers.${router}.middlewares`, value: `${router}-proxy-only` },
-            ]
-          : []),
-      ],
+      labels: o.labels,
     });
   }
 }

@@ -1,7 +1,7 @@
 // A tenant on the local Docker engine: its private and edge networks, its Postgres with a named
-// volume, one container per provider profile that runs as an image, its core, and its files in
-// the shared Asterisk. Suspended: the network and the data stay, nothing runs, and the Asterisk
-// files send every number to the refusal path.
+// volume, one container per provider profile that runs as an image, its core, its route on the
+// platform's Traefik and its files in the shared Asterisk. Suspended: the network and the data
+// stay, nothing runs (no route), and the Asterisk files send every number to the refusal path.
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider/index.js";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider/index.js";
 import { type App, TerraformOutput, TerraformStack } from "cdktf";
@@ -10,6 +10,7 @@ import { AsteriskFiles } from "../asterisk-files.ts";
 import { CORE_PORTS, parseTenantStackOptions, tenantObjectNames } from "../options.ts";
 import { TenantCore } from "./core.ts";
 import { TenantDatabase } from "./database.ts";
+import { EdgeRoute } from "./edge-route.ts";
 import { TenantNetwork } from "./network.ts";
 import { ProviderService } from "./provider-service.ts";
 
@@ -79,16 +80,19 @@ export class DockerTenantStack extends TerraformStack {
           CORE_LICENSE_ID: deployment.license.id,
           CORE_LICENSE_KEY: deployment.license.key,
         },
-        traefik: {
-          host: `${state.slug}.${deployment.baseDomain}`,
-          network: names.edgeNetwork,
-          ...(deployment.proxySourceRange && { sourceRange: deployment.proxySourceRange }),
-        },
         publishHttpOn: deployment.publishCoreHttpOn,
         memoryMiB: deployment.limits.coreMemoryMiB,
         cpus: deployment.limits.cpus,
         labels,
       });
+      if (deployment.edgeRoutesDir)
+        new EdgeRoute(this, "edge-route", {
+          dir: deployment.edgeRoutesDir,
+          slug: state.slug,
+          host: `${state.slug}.${deployment.baseDomain}`,
+          coreUrl: `http://${names.coreHost}:${CORE_PORTS.http}`,
+          ...(deployment.proxySourceRange && { sourceRange: deployment.proxySourceRange }),
+        });
     }
     this.asteriskFiles = new AsteriskFiles(this, "asterisk", o);
     new TerraformOutput(this, "core_host", { value: names.coreHost });
