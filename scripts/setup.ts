@@ -1,5 +1,6 @@
 // `npm run setup`: installs or checks everything DSAI needs, then records what it resolved.
 // Idempotent: a second run finds everything in place and finishes in seconds.
+import { ensureHostFirewall, HOST_FIREWALL_CHAIN } from "../packages/stacks/src/platform/host-firewall.ts";
 import { buildAppImages, buildPostgresImage, buildTraefikImage } from "./images.ts";
 import { ensureAsteriskImage, ensureTestAsterisk } from "./setup/asterisk.ts";
 import { readSetupConfig } from "./setup/config.ts";
@@ -26,6 +27,12 @@ async function main(): Promise<void> {
     ),
   );
   await step("Docker engine", () => ensureDockerEngine(config));
+  await step("host firewall (no tenant container reaches this machine)", async () => {
+    // A remote engine's host is its operator's to protect: its containers never reach this one.
+    if (config.dockerHost) return note(`DOCKER_HOST is set: install the ${HOST_FIREWALL_CHAIN} rules on that engine's host`);
+    const { families, added } = await ensureHostFirewall();
+    note(`${HOST_FIREWALL_CHAIN} in ${families.join(", ")}${added > 0 ? ` (${added} rules added)` : ""}`);
+  });
   const toolchain = await step("OpenTofu, providers (offline mirror), Traefik and the Kubernetes test binaries", () =>
     ensureToolchain(config),
   );

@@ -2,9 +2,11 @@
 // from the offline mirror; its core answers on 127.0.0.1 and serves the tenant API from its own
 // Postgres; a new number plans as exactly a change of the tenant's dialplan file; suspended,
 // nothing runs but the data stays; resumed, the data is still there; destroyed, nothing of the
-// tenant remains. Two tenants at once cannot reach each other.
+// tenant remains. Two tenants at once cannot reach each other, nor this machine.
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { signServiceToken, type TTenantDesiredStateInput } from "@dsai/contracts";
@@ -12,6 +14,7 @@ import { freePort } from "@dsai/postgres";
 import type { App } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAppImages, buildPostgresImage } from "../../../scripts/images.ts";
+import { ensureHostFirewall } from "../src/platform/host-firewall.ts";
 import { synthStack } from "../src/synth.ts";
 import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
 import { createTofu } from "../src/tofu.ts";
@@ -162,10 +165,10 @@ describe("a tenant on the local Docker engine", () => {
       lines(run(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}\n{{end}}", name])).map((ip) => ({ name, ip })),
     );
     // Every address of every container of B (its core's too): none answers from A's core.
-    const probe = (ip: string, port: number) =>
+    const probe = (ip: string, port: number, from = "dsai-iso-a-core") =>
       run([
         "exec",
-        "dsai-iso-a-core",
+        from,
         "node",
         "-e",
         `const s=require("net").connect(${port},"${ip}");s.setTimeout(1500);s.on("connect",()=>{console.log("open");process.exit(0)});s.on("error",()=>{console.log("closed");process.exit(0)});s.on("timeout",()=>{console.log("closed");process.exit(0)})`,
@@ -179,6 +182,25 @@ describe("a tenant on the local Docker engine", () => {
     const ownDb =
       lines(run(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}\n{{end}}", "dsai-iso-a-db"]))[0] ?? "";
     expect(probe(ownDb, 5432)).toBe("open");
+
+    // Nor this machine: a listener on all of its addresses, tried at the gateway of each of A's
+    // networks, from A's core and from a provider container (an image of the tenant's choosing).
+    const host = createServer((socket) => socket.end()).listen(0, "0.0.0.0");
+    await once(host, "listening");
+    try {
+      const port = (host.address() as { port: number }).port;
+      await ensureHostFirewall(); // as set-up does at every start
+      const gateways = lines(run(["network", "ls", "--filter", "label=dsai.tenant=iso-a", "--format", "{{.Name}}"])).flatMap((net) =>
+        lines(run(["network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}}\n{{end}}", net])),
+      );
+      expect(gateways.length).toBe(3); // private, edge, publish
+      const provider = lines(run(["ps", "--filter", "label=dsai.tenant=iso-a", "--filter", "name=-prov-", "--format", "{{.Names}}"]));
+      expect(provider).toHaveLength(1);
+      for (const from of ["dsai-iso-a-core", ...provider])
+        for (const gateway of gateways) expect(`${from} -> ${gateway}:${port} ${probe(gateway, port, from)}`).toBe(`${from} -> ${gateway}:${port} closed`);
+    } finally {
+      host.close();
+    }
     await Promise.all([a.destroy(), b.destroy()]);
     expect([...leftovers("iso-a"), ...leftovers("iso-b")]).toEqual([]);
   }, 600_000);

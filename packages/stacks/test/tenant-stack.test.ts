@@ -53,23 +53,52 @@ describe("the Docker tenant stack", () => {
     expect(networksOf(provider as Record<string, unknown>)).toEqual(["<tenant network>"]);
   });
 
-  it("puts only the core on the tenant's edge network, with the Traefik route of <slug>.<base domain>", () => {
-    const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
+  it("puts only the core on the tenant's edge network, routed at <slug>.<base domain> by a file of the platform's, not by labels", () => {
+    const s = synth({
+      desiredState: sampleDesiredState("acme"),
+      deployment: { ...deployment, edgeRoutesDir: "/srv/dsai/traefik", proxySourceRange: "172.30.246.0/24" },
+    });
     const core = containers(s).find((c) => c.name === "dsai-acme-core") as Record<string, unknown>;
     // The private network and the edge network (both the tenant's own, by reference).
     expect(networksOf(core)).toEqual(["<tenant network>", "<tenant network>"]);
     for (const c of containers(s).filter((x) => x !== core)) expect(networksOf(c)).toEqual(["<tenant network>"]);
-    expect(core.labels).toEqual(
-      expect.arrayContaining([
-        { label: "traefik.http.routers.dsai-acme-core.rule", value: "Host(`acme.dsai.localhost`)" },
-        { label: "traefik.docker.network", value: "dsai-acme-edge" },
-      ]),
-    );
+    for (const c of containers(s)) expect((c.labels as { label: string }[]).filter((l) => l.label.startsWith("traefik."))).toEqual([]);
+    const routes = Object.values(s.resource.local_file ?? {}) as { filename: string; content: string }[];
+    expect(routes.map((r) => r.filename)).toEqual(["/srv/dsai/traefik/tenant-acme.yml"]);
+    expect(JSON.parse(routes[0]?.content ?? "")).toEqual({
+      http: {
+        routers: {
+          "tenant-acme": {
+            rule: "Host(`acme.dsai.localhost`) && !PathRegexp(`(?i)^/+metrics(?:/|$)`)",
+            service: "tenant-acme",
+            entryPoints: ["web"],
+            middlewares: ["tenant-acme-proxy-only"],
+          },
+        },
+        services: { "tenant-acme": { loadBalancer: { servers: [{ url: "http://core-acme:8080" }] } } },
+        middlewares: { "tenant-acme-proxy-only": { ipAllowList: { sourceRange: ["172.30.246.0/24"] } } },
+      },
+    });
     expect(core.env).toEqual(
       expect.arrayContaining(["CORE_TENANT_SLUG=acme", `CORE_DATABASE_URL=postgres://core:${"d".repeat(32)}@db:5432/tenant`]),
     );
     expect(core.healthcheck).toBeDefined();
     expect(core.wait).toBe(true);
+  });
+
+  it("runs every container of the tenant, its own images and the platform's, with least privilege", () => {
+    const s = synth({ desiredState: sampleDesiredState("acme"), deployment });
+    expect(containers(s)).toHaveLength(4);
+    for (const c of containers(s)) {
+      expect(c).toMatchObject({
+        capabilities: { drop: ["ALL"] },
+        security_opts: ["no-new-privileges:true"],
+        read_only: true,
+        tmpfs: expect.objectContaining({ "/tmp": "rw,nosuid,nodev,size=64m" }),
+      });
+      expect(c.privileged).toBeUndefined();
+      expect(c.capabilities).not.toHaveProperty("add");
+    }
   });
 
   it("writes the tenant's Asterisk files into the shared Asterisk's tenant folder, passwords opened, the core named by its shared host", () => {
@@ -86,8 +115,9 @@ describe("the Docker tenant stack", () => {
   });
 
   it("keeps a suspended tenant's network and data but runs nothing, and its numbers refuse", () => {
-    const s = synth({ desiredState: sampleDesiredState("acme", { status: "suspended" }), deployment });
+    const s = synth({ desiredState: sampleDesiredState("acme", { status: "suspended" }), deployment: { ...deployment, edgeRoutesDir: "/srv/t" } });
     expect(containers(s)).toEqual([]);
+    expect(s.resource.local_file).toBeUndefined();
     expect(Object.keys(s.resource.docker_volume ?? {})).toHaveLength(1);
     expect(Object.keys(s.resource.docker_network ?? {})).toHaveLength(2);
     const ext = Object.values(s.resource.local_sensitive_file ?? {}).find((f) => String(f.filename).endsWith("extensions.conf"));

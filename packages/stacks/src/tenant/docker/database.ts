@@ -5,6 +5,7 @@ import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { Volume } from "@cdktf/provider-docker/lib/volume/index.js";
 import { Construct } from "constructs";
 import { literal } from "../literal.ts";
+import { leastPrivilege } from "./least-privilege.ts";
 import type { TDockerLabels } from "./network.ts";
 
 export const DATABASE_HOST = "db";
@@ -40,6 +41,7 @@ export class TenantDatabase extends Construct {
       volumes: [{ volumeName: volume.name, containerPath: "/var/lib/postgresql/data" }],
       networksAdvanced: [{ name: o.network, aliases: [DATABASE_HOST] }],
       restart: "unless-stopped",
+      ...leastPrivilege({ writable: ["/tmp", "/var/run/postgresql"] }),
       memory: o.memoryMiB,
       // Equal to memory: no swap beyond the limit (Docker would otherwise set twice the limit).
       memorySwap: o.memoryMiB,

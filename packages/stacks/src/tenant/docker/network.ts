@@ -4,9 +4,12 @@
 // tenant's container reaches another's, core included. Being internal, it never becomes a
 // platform container's default gateway, which would move that container's published ports onto it.
 // Publish (a bridge without masquerading): only the core, when its HTTP port is published on
-// 127.0.0.1.
+// 127.0.0.1. Each network's Linux bridge is named with the tenant-bridge prefix, which the host
+// firewall drops new connections from (platform/host-firewall.ts): no tenant container reaches
+// the host through its network's gateway address.
 import { Network } from "@cdktf/provider-docker/lib/network/index.js";
 import { Construct } from "constructs";
+import { tenantBridgeName } from "../../platform/host-firewall.ts";
 
 export type TDockerLabels = { label: string; value: string }[];
 
@@ -19,7 +22,10 @@ export class TenantNetwork extends Construct {
       name: o.name,
       internal: !o.publish,
       driver: "bridge",
-      ...(o.publish && { options: { "com.docker.network.bridge.enable_ip_masquerade": "false" } }),
+      options: {
+        "com.docker.network.bridge.name": tenantBridgeName(o.name),
+        ...(o.publish && { "com.docker.network.bridge.enable_ip_masquerade": "false" }),
+      },
       labels: o.labels,
     });
     this.name = network.name;

@@ -4,6 +4,7 @@ import { Container } from "@cdktf/provider-docker/lib/container/index.js";
 import { PROVIDER_HOST_PREFIX, type TProviderProfile } from "@dsai/contracts";
 import { Construct } from "constructs";
 import { literal } from "../literal.ts";
+import { leastPrivilege } from "./least-privilege.ts";
 import type { TDockerLabels } from "./network.ts";
 
 export class ProviderService extends Construct {
@@ -33,6 +34,7 @@ export class ProviderService extends Construct {
       ],
       networksAdvanced: [{ name: o.network, aliases: [`${PROVIDER_HOST_PREFIX}${o.profile.id}`] }],
       restart: "unless-stopped",
+      ...leastPrivilege(),
       memory: o.memoryMiB,
       // Equal to memory: no swap beyond the limit (Docker would otherwise set twice the limit).
       memorySwap: o.memoryMiB,
