@@ -1,3 +1,4 @@
+export * from "./address-guard.ts";
 export * from "./desired-state.ts";
 export * from "./field-issues.ts";
 export * from "./fields.ts";
