@@ -528,6 +528,8 @@ async function main(): Promise<void> {
         CORE_LICENSE_URL: license.url,
         CORE_LICENSE_ID: created.id,
         CORE_LICENSE_KEY: key.token,
+        // The stub providers are a URL-type profile on loopback, which a core refuses by default.
+        CORE_PROVIDERS_ALLOW_INTERNAL: "true",
       },
       /core: HTTP on/,
       CORE_CPUS,

@@ -31,6 +31,11 @@ const ZEnvSchema = z.object({
   CORE_TENANT_SLUG: ZSlugSchema.optional(),
   /** "true" lets webhooks reach loopback and private addresses (development and tests only). */
   CORE_WEBHOOKS_ALLOW_INTERNAL: z.enum(["true", "false"]).default("false"),
+  /**
+   * "true" lets URL-type providers reach loopback and private addresses (development and tests
+   * only: a tenant could otherwise point its "LLM" at the platform's services or the host).
+   */
+  CORE_PROVIDERS_ALLOW_INTERNAL: z.enum(["true", "false"]).default("false"),
   /** How often live calls are marked alive (bounds what a crash can leave unbilled). */
   CORE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /**
@@ -62,6 +67,7 @@ export type TCoreConfig = {
   platformSecret: string | undefined;
   tenantSlug: string | undefined;
   allowInternalWebhooks: boolean;
+  allowInternalProviders: boolean;
 };
 
 export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfig {
@@ -87,5 +93,6 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): TCoreConfi
     platformSecret: e.CORE_PLATFORM_SECRET,
     tenantSlug: e.CORE_TENANT_SLUG,
     allowInternalWebhooks: e.CORE_WEBHOOKS_ALLOW_INTERNAL === "true",
+    allowInternalProviders: e.CORE_PROVIDERS_ALLOW_INTERNAL === "true",
   };
 }

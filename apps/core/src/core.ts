@@ -1,6 +1,8 @@
 // One tenant core process: tenant database (migrated at start), the AudioSocket server with its
 // shared pacer, the HTTP side, and the outbox worker.
+import { systemResolve } from "@dsai/contracts";
 import { createLicenseClient } from "@dsai/license-client";
+import { createAddressGuard } from "./address-guard.ts";
 import { FrameSender } from "./audiosocket/frame-sender.ts";
 import { Pacer } from "./audiosocket/pacer.ts";
 import { createAudioSocketServer } from "./audiosocket/server.ts";
@@ -58,6 +60,7 @@ export function createCore(config: TCoreConfig) {
     license: { client: licenseForCalls, licenseId: config.license.licenseId, reserveSeconds: config.license.reserveSeconds },
     timeouts: config.timeouts,
     turnTimeoutMs: config.turnTimeoutMs,
+    providerGuard: config.allowInternalProviders ? undefined : createAddressGuard(systemResolve),
     connectGraceMs: config.connectGraceMs,
     log,
     onOutboxWritten: () => outbox.kick(),

@@ -7,13 +7,13 @@
 // delay billing. Each pass claims a batch (one statement, committed), delivers it with no
 // transaction or lock open, and records each outcome on its own.
 
-import { openSecret, SecretBoxError, signWebhook, ZUsageUpdateSchema } from "@dsai/contracts";
+import { openSecret, SecretBoxError, signWebhook, systemResolve, type TResolve, ZUsageUpdateSchema } from "@dsai/contracts";
 import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
 import pg from "pg";
 import { z } from "zod";
 import type { TMetrics } from "./metrics.ts";
 import { OUTBOX_CHANNEL, type TOutboxResult, type TOutboxRow, type TStore } from "./store.ts";
-import { postWebhook, systemResolve, type TResolve, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
+import { postWebhook, WEBHOOK_MAX_ATTEMPTS } from "./webhooks.ts";
 
 const MAX_BACKOFF_MS = 300_000;
 const WEBHOOK_TIMEOUT_MS = 5_000;

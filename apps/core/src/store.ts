@@ -13,7 +13,13 @@ export type TAgentRow = {
   llmUrl: string | null;
   ttsUrl: string | null;
   stsUrl: string | null;
+  /** How each profile runs: "url" is a tenant-given address (the core guards it), "image" the platform's own. */
+  asrRuntime: TRuntimeType;
+  llmRuntime: TRuntimeType;
+  ttsRuntime: TRuntimeType;
+  stsRuntime: TRuntimeType;
 };
+type TRuntimeType = "url" | "image";
 
 export type TOutboxRow = { id: string; kind: "usage" | "webhook"; dedupeKey: string; payload: unknown; attempts: number };
 export type TOutboxResult = { ok: true } | { ok: false; error: string; retryInMs: number; giveUp?: boolean };
@@ -47,7 +53,11 @@ export function createStore(options: { url: string; poolSize?: number }) {
                 COALESCE(asr.url, 'http://' || $2 || asr.id || ':' || asr.port) AS "asrUrl",
                 COALESCE(llm.url, 'http://' || $2 || llm.id || ':' || llm.port) AS "llmUrl",
                 COALESCE(tts.url, 'http://' || $2 || tts.id || ':' || tts.port) AS "ttsUrl",
-                COALESCE(sts.url, 'ws://' || $2 || sts.id || ':' || sts.port) AS "stsUrl"
+                COALESCE(sts.url, 'ws://' || $2 || sts.id || ':' || sts.port) AS "stsUrl",
+                CASE WHEN asr.url IS NULL THEN 'image' ELSE 'url' END AS "asrRuntime",
+                CASE WHEN llm.url IS NULL THEN 'image' ELSE 'url' END AS "llmRuntime",
+                CASE WHEN tts.url IS NULL THEN 'image' ELSE 'url' END AS "ttsRuntime",
+                CASE WHEN sts.url IS NULL THEN 'image' ELSE 'url' END AS "stsRuntime"
            FROM agent a
            LEFT JOIN provider_profile asr ON asr.id = a.asr_profile_id
            LEFT JOIN provider_profile llm ON llm.id = a.llm_profile_id

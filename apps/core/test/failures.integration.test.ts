@@ -74,3 +74,38 @@ describe("a provider that fails", () => {
     expect(call).toEqual({ status: "ended", hangup_cause: "caller_hangup" });
   });
 });
+
+describe("a tenant-given provider at an internal address", () => {
+  it("is refused by a core that allows none: nothing reaches it, and the call records why", async () => {
+    // A service inside (the License Service's admin API, the host...): it must hear nothing.
+    let connections = 0;
+    const inside = createServer((_req, res) => res.writeHead(500).end());
+    inside.on("connection", () => connections++);
+    await new Promise<void>((r) => inside.listen(0, "127.0.0.1", r));
+    // The default: URL-type providers reach public addresses only (the harness's own providers,
+    // URL-type profiles on loopback, are refused too).
+    const strict = await startTenant({ env: { CORE_PROVIDERS_ALLOW_INTERNAL: "false" } });
+    try {
+      const port = (inside.address() as AddressInfo).port;
+      await strict.tenantDb.query("UPDATE provider_profile SET url = $1 WHERE kind = 'llm'", [`http://[::ffff:127.0.0.1]:${port}`]);
+      const summary = await simulateCall({ ...callTarget(strict), turnTimeoutMs: 2_000, steps: [{ dtmf: "1" }] });
+      expect(summary.greetingHeard).toBe(false);
+      await strict.core.calls.settled();
+      const errors = (
+        await strict.tenantDb.query<{ text: string }>("SELECT text FROM call_event WHERE call_id = $1 AND kind = 'error' ORDER BY id", [
+          summary.uuid,
+        ])
+      ).rows.map((e) => e.text);
+      expect(errors).toContain("llm: refused: [::ffff:7f00:1] is an internal address (loopback)");
+      expect(errors).toContain("tts: refused: 127.0.0.1 is an internal address (loopback)");
+      expect(errors).toContain("asr: refused: 127.0.0.1 is an internal address (loopback)");
+      expect(connections).toBe(0);
+      const call = (await strict.tenantDb.query("SELECT status FROM call WHERE id = $1", [summary.uuid])).rows[0];
+      expect(call).toEqual({ status: "ended" });
+    } finally {
+      await strict.close();
+      inside.closeAllConnections();
+      await new Promise((r) => inside.close(r));
+    }
+  });
+});

@@ -87,6 +87,8 @@ export async function startTenant(
     CORE_LICENSE_ID: created.id,
     CORE_LICENSE_KEY: key.token,
     CORE_OUTBOX_SWEEP_MS: "500",
+    // The tenant's providers are URL-type profiles on loopback, which a core refuses by default.
+    CORE_PROVIDERS_ALLOW_INTERNAL: "true",
     ...options.env,
   };
   const inProcess = (options.core ?? "in-process") === "in-process";

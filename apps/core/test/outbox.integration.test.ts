@@ -123,7 +123,7 @@ describe("a webhook's connection", () => {
           { address: "127.0.0.1", family: 4 },
         ],
       }),
-    ).rejects.toThrow("refused: hooks.example.test resolves to an internal address (127.0.0.1)");
+    ).rejects.toThrow("refused: hooks.example.test resolves to an internal address (127.0.0.1, loopback)");
     expect(hosts).toHaveLength(before);
   });
 });

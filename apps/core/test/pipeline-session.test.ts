@@ -7,8 +7,9 @@ import { createServer, type RequestListener, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ASR_PATH, LLM_PATH, TTS_PATH } from "@dsai/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAddressGuard } from "../src/address-guard.ts";
 import { MAX_QUEUED_MS } from "../src/audiosocket/outbound-audio.ts";
-import { createPipelineSession, type TPipelineOptions } from "../src/calls/pipeline-session.ts";
+import { createPipelineSession, type TPipelineAgent, type TPipelineOptions } from "../src/calls/pipeline-session.ts";
 import type { TCallEventInput } from "../src/calls/types.ts";
 import { createMetrics } from "../src/metrics.ts";
 import { MAX_UNREAD_AUDIO_BYTES } from "../src/pipeline/audio-feed.ts";
@@ -45,11 +46,15 @@ function listeningAsrAnd(speak: (res: ServerResponse) => void): RequestListener 
   };
 }
 
-/** A pipeline session's options against providers at `url`. */
-function sessionOptions(url: string, o: { uuid: string; greeting: string; idleMs: number; events?: TCallEventInput[] }): TPipelineOptions {
+/** A pipeline session's options against providers at `url` (the platform's own: not guarded), or at `providers`. */
+function sessionOptions(
+  url: string,
+  o: { uuid: string; greeting: string; idleMs: number; events?: TCallEventInput[]; providers?: TPipelineAgent["providers"] },
+): TPipelineOptions {
+  const own = { url, guard: undefined };
   return {
     uuid: o.uuid,
-    agent: { id: "support", greeting: o.greeting, prompt: "", providers: { asr: url, llm: url, tts: url } },
+    agent: { id: "support", greeting: o.greeting, prompt: "", providers: o.providers ?? { asr: own, llm: own, tts: own } },
     metrics: createMetrics({ activeCalls: () => 1, pacer: () => ({}) as never, senderSliceUs: () => 0, outboxBacklog: () => 0 }),
     timeouts: { responseMs: 2_000, idleMs: o.idleMs },
     turnTimeoutMs: 10_000,
@@ -368,5 +373,82 @@ describe("a pipeline call's reply", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.text).toMatch(/^llm: expected a JSON object/);
     session.onEnd("caller_hangup");
+  });
+});
+
+describe("a pipeline call whose tenant-given LLM points at an internal address", () => {
+  let own = ""; // the platform's own ASR and TTS: not guarded
+  let internalPort = 0;
+  /** A service inside (the License Service's admin API, the host...): it must hear nothing. */
+  const internal = { connections: 0, requests: 0 };
+  const spoken: string[] = [];
+  // A faithful resolver peer: the name the tenant gave resolves to this machine's loopback.
+  const guard = createAddressGuard(async (host) => {
+    if (host === "llm.tenant.example") return [{ address: "127.0.0.1", family: 4 }];
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: "ENOTFOUND" });
+  });
+
+  beforeAll(async () => {
+    own = await startProviders(
+      listeningAsrAnd((res) => {
+        res.writeHead(200, { "content-type": "audio/L16" });
+        res.end(CHUNK);
+      }),
+    );
+    servers.at(-1)?.on("request", (req) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on("end", () => req.url === TTS_PATH && spoken.push((JSON.parse(body) as { text: string }).text));
+    });
+    const inside = await startProviders((req, res) => {
+      internal.requests++;
+      req.resume();
+      res.writeHead(500).end();
+    });
+    servers.at(-1)?.on("connection", () => internal.connections++);
+    internalPort = Number(new URL(inside).port);
+  });
+
+  async function callWithLlmAt(llmUrl: string, llmGuard: typeof guard | undefined, uuid: string): Promise<TCallEventInput[]> {
+    const events: TCallEventInput[] = [];
+    const apologies = spoken.length;
+    const session = createPipelineSession(
+      sessionOptions(own, {
+        uuid,
+        greeting: "",
+        idleMs: 2_000,
+        events,
+        providers: { asr: { url: own, guard: undefined }, llm: { url: llmUrl, guard: llmGuard }, tts: { url: own, guard: undefined } },
+      }),
+    );
+    session.bindHangup(() => {});
+    session.onDtmf("1");
+    for (let waited = 0; spoken.length === apologies && waited < 3_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    session.onEnd("caller_hangup");
+    expect(spoken.slice(apologies)).toEqual([expect.stringMatching(/^Sorry/)]); // the caller hears the apology
+    return events.filter((e) => e.kind === "error");
+  }
+
+  it("is refused before a connection, as an IPv4-mapped literal or as a name that resolves inside; the call apologizes", async () => {
+    const literal = await callWithLlmAt(`http://[::ffff:127.0.0.1]:${internalPort}`, guard, "00000000-0000-4000-8000-000000000030");
+    expect(literal).toEqual([
+      { kind: "error", text: "llm: refused: [::ffff:7f00:1] is an internal address (loopback)", data: { provider: "llm" } },
+    ]);
+    const named = await callWithLlmAt(`http://llm.tenant.example:${internalPort}`, guard, "00000000-0000-4000-8000-000000000031");
+    expect(named).toEqual([
+      {
+        kind: "error",
+        text: "llm: refused: llm.tenant.example resolves to an internal address (127.0.0.1, loopback)",
+        data: { provider: "llm" },
+      },
+    ]);
+    expect(internal).toEqual({ connections: 0, requests: 0 });
+
+    // Without the guard (a core that allows internal addresses) the same URL does reach it.
+    const allowed = await callWithLlmAt(`http://[::ffff:127.0.0.1]:${internalPort}`, undefined, "00000000-0000-4000-8000-000000000032");
+    expect(allowed.map((e) => e.text)).toEqual(["llm: answered HTTP 500"]);
+    expect(internal.requests).toBe(1);
   });
 });

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { TOpenCall, TRefusal } from "@dsai/contracts";
 import { LicenseApiError, type TLicenseClient } from "@dsai/license-client";
+import type { TAddressGuard } from "../address-guard.ts";
 import type { TCallSession } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
 import type { TTimeouts } from "../pipeline/provider-clients.ts";
@@ -21,6 +22,11 @@ export type TCallManagerOptions = {
   license: { client: TLicenseClient; licenseId: string; reserveSeconds: number };
   timeouts: TTimeouts;
   turnTimeoutMs: number;
+  /**
+   * What a tenant-given (URL-type) provider's connections must pass; undefined when the core
+   * allows internal addresses (development, tests). The platform's own providers are not guarded.
+   */
+  providerGuard: TAddressGuard | undefined;
   /** An opened call whose AudioSocket never arrives is closed after this. */
   connectGraceMs: number;
   log(uuid: string, message: string): void;
@@ -31,7 +37,7 @@ export type TCallManagerOptions = {
 type TOpenedCall = {
   uuid: string;
   agentId: string;
-  agent: ({ mode: "pipeline" } & TPipelineAgent) | { mode: "sts"; id: string; url: string };
+  agent: ({ mode: "pipeline" } & TPipelineAgent) | { mode: "sts"; id: string; url: string; guard: TAddressGuard | undefined };
   openedAt: Date;
   connected: boolean;
   answeredAt: Date | undefined;
@@ -107,15 +113,20 @@ export function createCallManager(o: TCallManagerOptions) {
       if (!agent) return { ok: false, refusal: "unknown_agent" };
       const uuid = randomUUID();
       let runtime: TOpenedCall["agent"];
+      const guardOf = (runtimeType: "url" | "image") => (runtimeType === "url" ? o.providerGuard : undefined);
       if (agent.mode === "sts" && agent.stsUrl) {
-        runtime = { mode: "sts", id: agent.id, url: agent.stsUrl };
+        runtime = { mode: "sts", id: agent.id, url: agent.stsUrl, guard: guardOf(agent.stsRuntime) };
       } else if (agent.mode === "pipeline" && agent.asrUrl && agent.llmUrl && agent.ttsUrl) {
         runtime = {
           mode: "pipeline",
           id: agent.id,
           greeting: agent.greeting,
           prompt: agent.prompt,
-          providers: { asr: agent.asrUrl, llm: agent.llmUrl, tts: agent.ttsUrl },
+          providers: {
+            asr: { url: agent.asrUrl, guard: guardOf(agent.asrRuntime) },
+            llm: { url: agent.llmUrl, guard: guardOf(agent.llmRuntime) },
+            tts: { url: agent.ttsUrl, guard: guardOf(agent.ttsRuntime) },
+          },
         };
       } else {
         o.log(
@@ -176,7 +187,13 @@ export function createCallManager(o: TCallManagerOptions) {
         onEnded: (outcome: TCallOutcome) => void finish(call, { ...outcome, answeredAt }),
       };
       if (call.agent.mode === "sts") {
-        return createStsSession({ ...common, agentId: call.agent.id, url: call.agent.url, connectTimeoutMs: o.timeouts.responseMs });
+        return createStsSession({
+          ...common,
+          agentId: call.agent.id,
+          url: call.agent.url,
+          guard: call.agent.guard,
+          connectTimeoutMs: o.timeouts.responseMs,
+        });
       }
       return createPipelineSession({ ...common, agent: call.agent, timeouts: o.timeouts, turnTimeoutMs: o.turnTimeoutMs });
     },

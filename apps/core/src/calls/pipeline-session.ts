@@ -9,6 +9,7 @@
 // degrade this call only: a reply ends with a spoken apology where possible, a lost ASR is reopened.
 // The hang-up ends the caller's audio rather than aborting the ASR: it ends its stream in turn.
 import type { TChatMessage, TLlmEvent } from "@dsai/contracts";
+import type { TAddressGuard } from "../address-guard.ts";
 import { MAX_QUEUED_MS, OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
@@ -22,11 +23,18 @@ import { createLlm, createStt, createTts } from "../pipeline/stages.ts";
 import { DEFAULT_VAD, type TVadOptions, VoiceActivity } from "../pipeline/vad.ts";
 import type { TCallEventInput, TCallOutcome } from "./types.ts";
 
+/**
+ * Where a provider is, and the address guard its connections pass: set for a tenant-given
+ * (URL-type) profile unless the core allows internal addresses, never for the platform's own
+ * providers (images on the tenant's network).
+ */
+export type TProviderEndpoint = { url: string; guard: TAddressGuard | undefined };
+
 export type TPipelineAgent = {
   id: string;
   greeting: string;
   prompt: string;
-  providers: { asr: string; llm: string; tts: string };
+  providers: { asr: TProviderEndpoint; llm: TProviderEndpoint; tts: TProviderEndpoint };
 };
 
 export type TPipelineOptions = {
@@ -79,9 +87,10 @@ type TReply = {
 };
 
 export function createPipelineSession(o: TPipelineOptions): TCallSession {
-  const stt = createStt({ url: o.agent.providers.asr, uuid: o.uuid, timeouts: o.timeouts });
-  const llm = createLlm({ url: o.agent.providers.llm, uuid: o.uuid, timeouts: o.timeouts, agentId: o.agent.id });
-  const tts = createTts({ url: o.agent.providers.tts, uuid: o.uuid, timeouts: o.timeouts });
+  const { providers } = o.agent;
+  const stt = createStt({ ...providers.asr, uuid: o.uuid, timeouts: o.timeouts });
+  const llm = createLlm({ ...providers.llm, uuid: o.uuid, timeouts: o.timeouts, agentId: o.agent.id });
+  const tts = createTts({ ...providers.tts, uuid: o.uuid, timeouts: o.timeouts });
   const outbound = new OutboundAudio();
   const history: TChatMessage[] = o.agent.prompt ? [{ role: "system", content: o.agent.prompt }] : [];
   const answeredAt = new Date();

@@ -2,8 +2,10 @@
 // WebSocket as they arrive, its audio comes back into the call's paced outbound queue. The
 // service decides turns itself; `interruption` clears what is queued (barge-in), transcripts and
 // errors are recorded with the call. If the service goes away the call cannot go on: it ends.
+import type { LookupFunction } from "node:net";
 import { type TStsServerMessage, ZStsServerMessageSchema } from "@dsai/contracts";
 import WebSocket from "ws";
+import type { TAddressGuard } from "../address-guard.ts";
 import { OutboundAudio } from "../audiosocket/outbound-audio.ts";
 import type { TCallSession, THangupCause } from "../audiosocket/server.ts";
 import type { TMetrics } from "../metrics.ts";
@@ -14,6 +16,8 @@ export type TStsOptions = {
   uuid: string;
   agentId: string;
   url: string;
+  /** Set for a tenant-given (URL-type) STS profile unless the core allows internal addresses. */
+  guard: TAddressGuard | undefined;
   metrics: TMetrics;
   /** Until the WebSocket is open. */
   connectTimeoutMs: number;
@@ -65,7 +69,18 @@ export function createStsSession(o: TStsOptions): TCallSession {
   }
 
   function connect(): void {
-    const socket = new WebSocket(o.url, { handshakeTimeout: o.connectTimeoutMs, maxPayload: 256 * 1024 });
+    const refusal = o.guard?.refusal(new URL(o.url));
+    if (refusal) {
+      // Fails as an unreachable service does: once the hang-up is bound, never inside bindHangup.
+      setImmediate(() => {
+        if (!ended) fail(refusal, true);
+      });
+      return;
+    }
+    // ws hands `lookup` to the connection it opens (its types leave it out).
+    const options: WebSocket.ClientOptions & { lookup?: LookupFunction } = { handshakeTimeout: o.connectTimeoutMs, maxPayload: 256 * 1024 };
+    if (o.guard) options.lookup = o.guard.lookup;
+    const socket = new WebSocket(o.url, options);
     ws = socket;
     socket.on("open", () => {
       socket.send(JSON.stringify({ type: "init", uuid: o.uuid, agentId: o.agentId }));

@@ -1,8 +1,11 @@
 // The HTTP layer under the pipeline's stages (stages.ts): one request to an AVR provider. Every
 // wait is bounded (a provider that hangs, answers 500 or streams garbage fails that request only,
 // with a ProviderError saying which provider and why), and every request can be aborted
-// (barge-in, hang-up).
+// (barge-in, hang-up). A tenant-given (URL-type) provider is reached through the address guard:
+// public addresses only, unless the core allows internal ones.
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { TAddressGuard } from "../address-guard.ts";
 
 export type TProviderKind = "asr" | "llm" | "tts";
 
@@ -22,8 +25,13 @@ export function stoppedBy(signal: AbortSignal): boolean {
   return true;
 }
 
-// Many calls share connections to the same provider service.
-const agent = new HttpAgent({ keepAlive: true, maxSockets: 2_048 });
+// Many calls share connections to the same provider service. A guarded provider's connections
+// are pooled apart: each was opened through the guard's lookup, so a connection the pool lends
+// again was checked, and one to the platform's own providers is never lent to a tenant-given URL
+// that names the same host and port.
+const POOL = { keepAlive: true, maxSockets: 2_048 };
+const agents = { "http:": new HttpAgent(POOL), "https:": new HttpsAgent(POOL) };
+const guardedAgents = { "http:": new HttpAgent(POOL), "https:": new HttpsAgent(POOL) };
 
 export type TTimeouts = {
   /** Until the response headers arrive. */
@@ -40,16 +48,34 @@ export type TProviderRequest = { req: ClientRequest; response: Promise<IncomingM
  * streams the body (the ASR's upload). Aborting `signal` closes the request and rejects
  * `response` with the abort's reason. The signal is watched here rather than given to
  * http.request, which would watch it with a listener on each of the request's ends besides.
+ *
+ * With a `guard` (a tenant-given provider) the request is refused — a ProviderError, thrown here
+ * for an internal IP literal, the request's error for a name — before a connection is opened.
  */
 export function providerRequest(
   provider: TProviderKind,
   url: string,
+  guard: TAddressGuard | undefined,
   headers: Record<string, string>,
   timeouts: TTimeouts,
   signal: AbortSignal | undefined,
   body?: Buffer | string,
 ): TProviderRequest {
-  const req = httpRequest(url, { method: "POST", headers, agent });
+  const target = new URL(url);
+  const secure = target.protocol === "https:";
+  let req: ClientRequest;
+  if (guard) {
+    const refusal = guard.refusal(target);
+    if (refusal) throw new ProviderError(provider, refusal);
+    req = (secure ? httpsRequest : httpRequest)(target, {
+      method: "POST",
+      headers,
+      agent: guardedAgents[secure ? "https:" : "http:"],
+      lookup: guard.lookup,
+    });
+  } else {
+    req = (secure ? httpsRequest : httpRequest)(target, { method: "POST", headers, agent: agents[secure ? "https:" : "http:"] });
+  }
   const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
   const timer = setTimeout(
     () => req.destroy(new ProviderError(provider, `no response within ${timeouts.responseMs} ms`)),

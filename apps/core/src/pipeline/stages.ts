@@ -24,6 +24,7 @@ import {
   UUID_HEADER,
   ZLlmEventSchema,
 } from "@dsai/contracts";
+import type { TAddressGuard } from "../address-guard.ts";
 import { Channel, type TFlow, type TFlowable } from "./channel.ts";
 import { ProviderError, providerRequest, stoppedBy, type TTimeouts } from "./provider-clients.ts";
 import { ProviderStream, type TDecoder } from "./provider-stream.ts";
@@ -33,8 +34,11 @@ export type TStt = (audio: TFlowable<Buffer>, signal: AbortSignal) => AsyncItera
 export type TLlm = (turn: TPromptRequest, signal: AbortSignal) => AsyncIterable<TLlmEvent>;
 export type TTts = (text: string, signal: AbortSignal) => AsyncIterable<Buffer>;
 
-/** One call's provider: where it is, which call speaks, how long to wait. */
-export type TProviderTarget = { url: string; uuid: string; timeouts: TTimeouts };
+/**
+ * One call's provider: where it is, which call speaks, how long to wait, and the address guard
+ * its connections pass when it is tenant-given (a URL-type profile; none for the platform's own).
+ */
+export type TProviderTarget = { url: string; uuid: string; timeouts: TTimeouts; guard?: TAddressGuard | undefined };
 
 /**
  * Transcripts waiting for the session before the ASR's response is paused (TCP pushes back on
@@ -56,6 +60,7 @@ export function createStt(target: TProviderTarget): TStt {
     const { req, response } = providerRequest(
       "asr",
       new URL(ASR_PATH, target.url).href,
+      target.guard,
       { "content-type": PCM_CONTENT_TYPE, "transfer-encoding": "chunked", [UUID_HEADER]: target.uuid },
       // The response stays quiet while the caller is silent: only the headers are timed.
       { responseMs: target.timeouts.responseMs, idleMs: 0 },
@@ -211,7 +216,7 @@ export function createLlm(target: TProviderTarget & { agentId: string }): TLlm {
   return (turn, signal) =>
     new ProviderStream(
       "llm",
-      () => providerRequest("llm", url, headers, target.timeouts, undefined, JSON.stringify(turn)),
+      () => providerRequest("llm", url, target.guard, headers, target.timeouts, undefined, JSON.stringify(turn)),
       llmEvents(),
       signal,
       target.timeouts.idleMs,
@@ -248,7 +253,7 @@ export function createTts(target: TProviderTarget): TTts {
   return (text, signal) =>
     new ProviderStream(
       "tts",
-      () => providerRequest("tts", url, headers, target.timeouts, undefined, JSON.stringify({ text })),
+      () => providerRequest("tts", url, target.guard, headers, target.timeouts, undefined, JSON.stringify({ text })),
       AUDIO_AS_IT_COMES,
       signal,
       target.timeouts.idleMs,
