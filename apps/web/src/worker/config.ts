@@ -4,6 +4,7 @@ import { parseSecretKey, ZHostSchema, ZImageSchema } from "@dsai/contracts";
 import { ZDockerNameSchema, ZKubernetesTargetSchema } from "@dsai/stacks";
 import { z } from "zod";
 import { InputError } from "../server/errors.ts";
+import { ZSipRulesConfigSchema } from "../server/tenants/sip-rules.ts";
 
 export const ZWorkerConfigSchema = z.strictObject({
   databaseUrl: z.url(),
@@ -51,6 +52,8 @@ export const ZWorkerConfigSchema = z.strictObject({
   reconcileOnStart: z.boolean().default(false),
   /** Credit of a new tenant's license, in call seconds. */
   initialCreditSeconds: z.number().int().min(0).default(3_600),
+  /** Where tenants' trunks may take calls from and send SIP to (see sip-rules.ts); defaults are safe. */
+  sip: ZSipRulesConfigSchema.prefault({}),
 });
 export type TWorkerConfig = z.output<typeof ZWorkerConfigSchema>;
 

@@ -4,7 +4,15 @@
 // diagnostics) and leaves the tenant "failed" with a retry offered; nothing is lost: a retried
 // run re-applies and converges.
 
-import { GENERATOR_VERSION, openSecret, sealSecret, type TTenantDesiredState, ZTenantDesiredStateSchema } from "@dsai/contracts";
+import {
+  GENERATOR_VERSION,
+  openSecret,
+  sealSecret,
+  systemResolve,
+  type TResolve,
+  type TTenantDesiredState,
+  ZTenantDesiredStateSchema,
+} from "@dsai/contracts";
 import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } from "@dsai/db";
 import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
@@ -13,6 +21,9 @@ import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
 import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/client.ts";
 import { hostFetch } from "../server/tenant-core/host-fetch.ts";
 import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "../server/tenants/secrets.ts";
+import { promoteSipClaims, releaseAllSipClaims } from "../server/tenants/sip-claims.ts";
+import { claimSipOwnership, SipOwnershipError } from "../server/tenants/sip-ownership.ts";
+import { sipPolicyOf } from "../server/tenants/sip-rules.ts";
 import type { TWorkerConfig } from "./config.ts";
 
 export type TExecutorDeps = {
@@ -26,6 +37,8 @@ export type TExecutorDeps = {
   license: TLicenseAdmin;
   /** Call recordings on this machine: a deleted tenant's are removed. */
   recordings?: TRecordingStore;
+  /** How trunk hosts are resolved when a change is planned (the system's resolver unless a test gives one). */
+  resolve?: TResolve;
   config: TWorkerConfig & { key: Buffer };
   log?: (line: string) => void;
 };
@@ -122,6 +135,14 @@ export function createRunExecutor(d: TExecutorDeps) {
         detail: r.issues.map((i) => `${i.path}: ${i.message}`).join("; "),
       });
     const desiredState = ZTenantDesiredStateSchema.parse(answer.desiredState);
+    // Before anything is planned: the trunks follow the operator's rules, and the numbers and networks are this tenant's alone.
+    await claimSipOwnership(d.db, {
+      tenantId: tenant.id,
+      runId: run.id,
+      desiredState,
+      policy: sipPolicyOf(d.config),
+      resolve: d.resolve ?? systemResolve,
+    });
     const plan = await provisioner.plan({ desiredState, deployment: await deploymentFor(tenant) }, { onEvent });
     const done = !plan.hasChanges;
     await d.db.provisioningRun.update({
@@ -237,7 +258,10 @@ export function createRunExecutor(d: TExecutorDeps) {
           where: { id: run.id },
           data: { status: "failed", error: message, finishedAt: new Date(), lockedUntil: null },
         }),
-        d.db.tenant.update({ where: { id: tenant.id }, data: { status: "failed" } }),
+        // A change refused for what it claims applied nothing: an active tenant stays active, to correct it.
+        ...(err instanceof SipOwnershipError && tenant.status === "active"
+          ? []
+          : [d.db.tenant.update({ where: { id: tenant.id }, data: { status: "failed" } })]),
       ]);
     } finally {
       clearInterval(lease);
@@ -262,6 +286,8 @@ export function createRunExecutor(d: TExecutorDeps) {
         where: { id: tenant.id },
         data: { status, ...rest, ...(outputs !== undefined && { outputs }) },
       }),
+      // SIP claims follow what Asterisk serves: an approved plan's become the applied ones; a deleted tenant's are released.
+      ...(status === "deleted" ? [releaseAllSipClaims(d.db, tenant.id)] : run.approvedAt ? promoteSipClaims(d.db, tenant.id, run.id) : []),
     ]);
   }
 

@@ -12,6 +12,7 @@ import { recordingStore } from "../server/recordings/store.ts";
 import { tenantsWithClaimableRuns } from "../server/runs/claim.ts";
 import { viaProxy } from "../server/tenant-core/client.ts";
 import { reconcileAll } from "../server/tenants/lifecycle.ts";
+import { backfillSipClaims } from "../server/tenants/sip-claims.ts";
 import { parseWorkerConfig } from "./config.ts";
 import { createRunExecutor } from "./executor.ts";
 
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     ...(kubernetes && { kubernetes }),
     ...(recordings && { recordings }),
   });
+  // Before any run: tenants applied before the SIP claims registry (or since) hold what they applied.
+  const sip = await backfillSipClaims(db);
+  for (const collision of sip.collisions) process.stderr.write(`worker: SIP claims collide, resolve by hand: ${collision}\n`);
   await workQueue(queue.boss, (tenantId) => executor.drainTenant(tenantId));
 
   const sweep = async () => {

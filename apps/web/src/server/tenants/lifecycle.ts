@@ -7,6 +7,7 @@ import type { Prisma, PrismaClient, RunAction, TenantStatus } from "@dsai/db";
 import { z } from "zod";
 import { ConflictError, InputError, NotFoundError } from "../errors.ts";
 import type { TRunQueue } from "../jobs/queue.ts";
+import { releasePlannedSipClaims } from "./sip-claims.ts";
 
 /** Hosts the platform itself uses under the base domain (the console is app.<domain>). */
 export const RESERVED_SLUGS = new Set(["app", "www", "api", "admin", "console", "license", "traefik", "asterisk", "sip", "mail"]);
@@ -91,11 +92,14 @@ export async function requestAction(
     if (!rule.from.includes(tenant.status))
       throw new ConflictError(`The tenant is ${tenant.status}; ${action} needs it ${rule.from.join(" or ")}.`);
     // A delete discards a change waiting for approval; anything else waits for runs to finish.
-    if (action === "delete")
+    if (action === "delete") {
+      const discarded = await tx.provisioningRun.findMany({ where: { tenantId, status: "planned" }, select: { id: true } });
       await tx.provisioningRun.updateMany({
-        where: { tenantId, status: "planned" },
+        where: { id: { in: discarded.map((r) => r.id) } },
         data: { status: "discarded", finishedAt: new Date() },
       });
+      for (const r of discarded) await releasePlannedSipClaims(tx, r.id);
+    }
     const busy = action !== "delete" && (await tx.provisioningRun.count({ where: { tenantId, ...UNFINISHED } })) > 0;
     if (busy) throw new ConflictError("A run is in progress or a planned change waits for a decision; finish that first.");
     await tx.tenant.update({ where: { id: tenantId }, data: { status: rule.during } });
@@ -139,6 +143,8 @@ export async function decidePlannedRun(
     if (!planned) throw new NotFoundError("No such run.");
     if (planned.status !== "planned") throw new ConflictError(`This run is ${planned.status}; only a planned change can be ${decision}d.`);
     await tx.auditEntry.create({ data: { userId, tenantId, action: `tenant.${decision}`, detail: { runId } } });
+    // A discarded plan gives back the numbers and networks it held for the tenant.
+    if (decision === "discard") await releasePlannedSipClaims(tx, runId);
     return tx.provisioningRun.update({
       where: { id: runId },
       data:
