@@ -246,6 +246,8 @@ async function startPlatform(
           ari: platform.ari,
           tenantProxyUrl: `http://127.0.0.1:${ports.http}`,
           proxySourceRange: traefikSubnet,
+          // Calls from this machine reach the shared Asterisk from its network's gateway: a trunk may take them.
+          sip: { localNetworks: [`${hostGatewayOf(`${asteriskSubnet}.0/24`)}/32`] },
           recordingsDir: recordings.dir,
           ...(kubernetes && { kubernetes }),
           edgeAliases: { [platform.traefikContainer]: [`license.${baseDomain}`] },
