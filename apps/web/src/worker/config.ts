@@ -15,6 +15,11 @@ export const ZWorkerConfigSchema = z.strictObject({
   stateRoot: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
   images: z.strictObject({ core: ZImageSchema, postgres: ZImageSchema }),
   asteriskConfDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path"),
+  /** The platform Traefik's configuration folder, where each tenant's stack writes its route (none: no routes). */
+  edgeRoutesDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "an absolute path")
+    .optional(),
   platformContainers: z.array(ZDockerNameSchema).max(8),
   /** Tenant routes are served by Traefik only to this range (its own network): cores cannot reach each other through it. */
   proxySourceRange: z.string().optional(),

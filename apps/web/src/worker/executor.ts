@@ -25,6 +25,7 @@ import { promoteSipClaims, releaseAllSipClaims } from "../server/tenants/sip-cla
 import { claimSipOwnership, SipOwnershipError } from "../server/tenants/sip-ownership.ts";
 import { sipPolicyOf } from "../server/tenants/sip-rules.ts";
 import type { TWorkerConfig } from "./config.ts";
+import { ownDesiredState } from "./tenant-answer.ts";
 
 export type TExecutorDeps = {
   db: PrismaClient;
@@ -92,6 +93,7 @@ export function createRunExecutor(d: TExecutorDeps) {
       baseDomain: d.config.baseDomain,
       images: d.config.images,
       asteriskConfDir: d.config.asteriskConfDir,
+      ...(d.config.edgeRoutesDir && { edgeRoutesDir: d.config.edgeRoutesDir }),
       platformContainers: d.config.platformContainers,
       edgeAliases: d.config.edgeAliases,
       ...(d.config.proxySourceRange && { proxySourceRange: d.config.proxySourceRange }),
@@ -111,7 +113,7 @@ export function createRunExecutor(d: TExecutorDeps) {
       orderBy: { finishedAt: "desc" },
     });
     const base = last?.desiredState
-      ? ZTenantDesiredStateSchema.parse(last.desiredState)
+      ? ownDesiredState(tenant, last.desiredState)
       : ZTenantDesiredStateSchema.parse({ generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active" });
     const status = action === "suspend" ? "suspended" : action === "update" ? base.status : "active";
     return { ...base, generatorVersion: GENERATOR_VERSION, status };
@@ -134,7 +136,7 @@ export function createRunExecutor(d: TExecutorDeps) {
         summary: `Not applied: ${r.table} ${r.key}`,
         detail: r.issues.map((i) => `${i.path}: ${i.message}`).join("; "),
       });
-    const desiredState = ZTenantDesiredStateSchema.parse(answer.desiredState);
+    const desiredState = ownDesiredState(tenant, answer.desiredState);
     // Before anything is planned: the trunks follow the operator's rules, and the numbers and networks are this tenant's alone.
     await claimSipOwnership(d.db, {
       tenantId: tenant.id,
@@ -227,7 +229,7 @@ export function createRunExecutor(d: TExecutorDeps) {
       } else {
         const deployment = await deploymentFor(tenant);
         // An approved change applies exactly the state its plan showed.
-        const desiredState = run.approvedAt ? ZTenantDesiredStateSchema.parse(run.desiredState) : await desiredStateFor(tenant, run.action);
+        const desiredState = run.approvedAt ? ownDesiredState(tenant, run.desiredState) : await desiredStateFor(tenant, run.action);
         await d.db.provisioningRun.update({ where: { id: run.id }, data: { desiredState } });
         if (run.action === "reactivate" && tenant.licenseId)
           await d.license.reactivate(tenant.licenseId).catch((err) => (isWrongStatus(err) ? undefined : Promise.reject(err)));

@@ -10,7 +10,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { TRPCError } from "@trpc/server";
 import { ConflictError, InputError, UpstreamError } from "../errors.ts";
 import { openJson } from "../tenants/secrets.ts";
-import { hostFetch } from "./host-fetch.ts";
+import { boundedFetch, hostFetch } from "./host-fetch.ts";
 
 /** Where a tenant's core answers: a URL, and the Host to name when that URL is a proxy. */
 export type TCoreEndpoint = (slug: string, baseDomain: string) => { url: string; host?: string };
@@ -28,7 +28,7 @@ export function tenantCoreClient(endpoint: { url: string; host?: string }, platf
       httpLink({
         url: `${endpoint.url.replace(/\/$/, "")}/trpc`,
         headers: () => ({ authorization: `Bearer ${signServiceToken(platformSecret)}` }),
-        fetch: endpoint.host ? hostFetch(endpoint.host) : (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(10_000) }),
+        fetch: endpoint.host ? hostFetch(endpoint.host) : boundedFetch(),
       }),
     ],
   });
