@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleTrpc } from "../src/server/api/http.ts";
 import { appRouter } from "../src/server/api/root.ts";
 import type { TSessionUser } from "../src/server/auth/accounts.ts";
+import { DEFAULT_MAX_TENANTS_PER_OWNER } from "../src/server/tenants/lifecycle.ts";
 import { startConsoleHarness, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
 
 let h: TConsoleHarness;
@@ -131,6 +132,25 @@ describe("tenant lifecycle", () => {
     expect(await h.queue.boss.getQueueSize("provision-tenant")).toBeGreaterThanOrEqual(1);
     const audit = await h.db.auditEntry.findMany({ where: { userId: user.id } });
     expect(audit.map((a) => a.action)).toEqual(["tenant.create"]);
+  });
+
+  it("lets one account own at most the operator's number of live tenants, even when it asks for many at once", async () => {
+    const owner = await h.make.user();
+    const caller = h.callerAs(h.sessionOf(owner));
+    // Deleted tenants do not count; tenants it is only a member of do not either.
+    await h.make.tenant({ members: [{ userId: owner.id, role: "owner" }], status: "deleted" });
+    await h.make.tenant({ members: [{ userId: owner.id, role: "admin" }] });
+    const slugs = Array.from({ length: DEFAULT_MAX_TENANTS_PER_OWNER + 3 }, (_, i) => `cap-${owner.id.slice(0, 8)}-${i}`);
+    const results = await Promise.allSettled(slugs.map((slug) => caller.tenant.create({ slug, name: "Capped" })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(DEFAULT_MAX_TENANTS_PER_OWNER);
+    for (const r of results.filter((x) => x.status === "rejected"))
+      expect((r as PromiseRejectedResult).reason).toMatchObject({
+        code: "CONFLICT",
+        message: `An account may own at most ${DEFAULT_MAX_TENANTS_PER_OWNER} tenants on this platform: delete one before creating another.`,
+      });
+    expect(await h.db.membership.count({ where: { userId: owner.id, role: "owner", tenant: { status: { not: "deleted" } } } })).toBe(
+      DEFAULT_MAX_TENANTS_PER_OWNER,
+    );
   });
 
   it("refuses bad slugs with the reason next to the field, reserved names included", async () => {

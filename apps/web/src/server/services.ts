@@ -8,7 +8,7 @@ import { startQueue, type TRunQueue } from "./jobs/queue.ts";
 import { createLicenseAdmin, type TLicenseAdmin } from "./license/admin-client.ts";
 import { recordingStore, type TRecordingStore } from "./recordings/store.ts";
 import { type TCoreEndpoint, viaProxy } from "./tenant-core/client.ts";
-import { DEPLOY_TARGETS, type TDeployTarget } from "./tenants/lifecycle.ts";
+import { DEFAULT_MAX_TENANTS_PER_OWNER, DEPLOY_TARGETS, type TDeployTarget } from "./tenants/lifecycle.ts";
 
 const ZEnvSchema = z.object({
   DSAI_PLATFORM_DATABASE_URL: z.url(),
@@ -35,6 +35,8 @@ const ZEnvSchema = z.object({
     .default("docker")
     .transform((v) => v.split(",").map((t) => t.trim()))
     .pipe(z.array(z.enum(DEPLOY_TARGETS)).min(1)),
+  /** How many live tenants one account may own: each runs containers on this platform. */
+  DSAI_MAX_TENANTS_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_TENANTS_PER_OWNER),
   /** Users with these emails are platform admins (comma-separated). */
   DSAI_PLATFORM_ADMIN_EMAILS: z.string().default(""),
 });
@@ -48,6 +50,7 @@ type TServices = {
   recordings?: TRecordingStore;
   providersImage?: string;
   targets: readonly TDeployTarget[];
+  maxTenantsPerOwner: number;
   platformAdmins: Set<string>;
 };
 const globalServices = globalThis as unknown as { dsaiServices?: Promise<TServices> };
@@ -69,6 +72,7 @@ export function services(): Promise<TServices> {
       ...(env.LICENSE_URL &&
         env.LICENSE_ADMIN_TOKEN && { license: createLicenseAdmin({ url: env.LICENSE_URL, adminToken: env.LICENSE_ADMIN_TOKEN }) }),
       targets: env.DSAI_TARGETS,
+      maxTenantsPerOwner: env.DSAI_MAX_TENANTS_PER_ACCOUNT,
       ...(env.DSAI_PROVIDERS_IMAGE && { providersImage: env.DSAI_PROVIDERS_IMAGE }),
       ...(env.DSAI_RECORDINGS_DIR && { recordings: recordingStore(env.DSAI_RECORDINGS_DIR) }),
       platformAdmins: new Set(

@@ -6,7 +6,7 @@ import { services } from "../services.ts";
 import type { TContext } from "./trpc.ts";
 
 export async function consoleContext(): Promise<TContext> {
-  const { db, queue, baseDomain, cores, license, recordings, providersImage, targets, platformAdmins } = await services();
+  const { db, queue, baseDomain, cores, license, recordings, providersImage, targets, maxTenantsPerOwner, platformAdmins } = await services();
   const session = await auth();
   const id = session?.user?.id;
   const row = id ? await db.user.findUnique({ where: { id } }) : null;
@@ -19,6 +19,7 @@ export async function consoleContext(): Promise<TContext> {
     cores,
     user,
     targets,
+    maxTenantsPerOwner,
     ...(license && { license }),
     ...(recordings && { recordings }),
     ...(providersImage && { providersImage }),

@@ -30,6 +30,8 @@ export type TContext = {
   providersImage?: string;
   /** Where tenants can run (default: the local Docker engine only). */
   targets?: readonly TDeployTarget[];
+  /** How many live tenants one account may own (default DEFAULT_MAX_TENANTS_PER_OWNER). */
+  maxTenantsPerOwner?: number;
   /** Call recordings on this machine, when the platform keeps them here. */
   recordings?: TRecordingStore;
 };

@@ -42,19 +42,30 @@ export async function checkSlug(db: PrismaClient, slug: string, baseDomain: stri
   return taken ? { slug, available: false, reason: "taken" } : { slug, available: true, host: `${slug}.${baseDomain}` };
 }
 
+/** Live tenants one account may own unless the operator says otherwise (DSAI_MAX_TENANTS_PER_ACCOUNT). */
+export const DEFAULT_MAX_TENANTS_PER_OWNER = 5;
+
 export async function createTenant(
   db: PrismaClient,
   queue: TRunQueue,
   userId: string,
   input: unknown,
-  offered: readonly TDeployTarget[] = ["docker"],
+  o: { offered?: readonly TDeployTarget[]; maxTenantsPerOwner?: number } = {},
 ) {
+  const offered = o.offered ?? ["docker"];
+  const max = o.maxTenantsPerOwner ?? DEFAULT_MAX_TENANTS_PER_OWNER;
   const i = InputError.parse(ZCreateTenantSchema, input, "tenant");
   if (!offered.includes(i.target))
     throw new InputError("tenant", [{ path: "target", message: `this platform runs tenants on ${offered.join(" or ")}` }]);
   let tenant: { id: string; slug: string };
   try {
     tenant = await db.$transaction(async (tx) => {
+      // Every tenant runs containers here: one account cannot fill the machine. The user's row
+      // is locked so that concurrent creations are counted one after another.
+      await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`;
+      const owned = await tx.membership.count({ where: { userId, role: "owner", tenant: { status: { not: "deleted" } } } });
+      if (owned >= max)
+        throw new ConflictError(`An account may own at most ${max} tenants on this platform: delete one before creating another.`);
       const created = await tx.tenant.create({
         data: {
           slug: i.slug,

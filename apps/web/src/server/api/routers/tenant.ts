@@ -4,6 +4,7 @@ import { InputError } from "../../errors.ts";
 import {
   checkSlug,
   createTenant,
+  DEFAULT_MAX_TENANTS_PER_OWNER,
   decidePlannedRun,
   listRuns,
   listTenants,
@@ -24,7 +25,10 @@ export const tenantRouter = router({
   targets: authedProcedure.query(({ ctx }) => ctx.targets ?? ["docker"]),
   create: authedProcedure
     .input(z.unknown())
-    .mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input, ctx.targets ?? ["docker"])),
+    .mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input, {
+        offered: ctx.targets ?? ["docker"],
+        maxTenantsPerOwner: ctx.maxTenantsPerOwner ?? DEFAULT_MAX_TENANTS_PER_OWNER,
+      })),
   get: tenantProcedure("member").query(async ({ ctx }) => ({
     ...(await tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
     role: ctx.role,
