@@ -37,7 +37,14 @@ const asteriskSubnet = env.DSAI_ASTERISK_SUBNET ?? "172.30.249";
  */
 const kubernetes = env.DSAI_KUBECONFIG
   ? {
-      cluster: { configPath: resolve(env.DSAI_KUBECONFIG) },
+      cluster: {
+        configPath: resolve(env.DSAI_KUBECONFIG),
+        // The nodes' and the API server's addresses, outside every tenant's egress.
+        protectedNetworks: (env.DSAI_KUBERNETES_PROTECTED_NETWORKS ?? "")
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean),
+      },
       ...(env.DSAI_KUBERNETES_PROXY_URL && { tenantProxyUrl: env.DSAI_KUBERNETES_PROXY_URL }),
     }
   : undefined;
@@ -187,7 +194,6 @@ async function startPlatform(
         { name: "console", host: `app.${baseDomain}`, port: ports.console },
         { name: "license", host: `license.${baseDomain}`, port: ports.license },
       ],
-      dockerSocket: "/var/run/docker.sock",
     },
   });
   // Traefik reaches the console and the License Service on its network's gateway address only.
@@ -242,6 +248,7 @@ async function startPlatform(
           stateRoot: stateDir,
           images: { core: images.core, postgres: images.postgres },
           asteriskConfDir: platform.asteriskConfDir,
+          edgeRoutesDir: platform.traefikConfDir,
           platformContainers: platform.containers,
           ari: platform.ari,
           tenantProxyUrl: `http://127.0.0.1:${ports.http}`,

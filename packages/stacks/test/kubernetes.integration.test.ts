@@ -17,6 +17,8 @@ import { kubeApiBins, startKubeApi, type TKubeApi, type TKubeApiBins } from "../
 import { PROFILES, sampleDeployment, sampleDesiredState } from "../testing/samples.ts";
 
 const toolchain = loadToolchain();
+/** A node's address as an operator names it (a documentation range: no such node exists). */
+const NODE_NETWORK = "203.0.113.7/32";
 const bins = kubeApiBins(toolchain);
 if (!bins) process.stderr.write("Kubernetes API tests skipped: set-up has not built etcd, kube-apiserver and kube-controller-manager\n");
 
@@ -32,7 +34,7 @@ describe.skipIf(!bins)("the Kubernetes tenant stack on a real API server", () =>
           app,
           "tenant-acme",
           { desiredState: sampleDesiredState("acme", { status }), deployment: sampleDeployment({ asteriskConfDir: "/srv/asterisk" }) },
-          { host: api.host, token: api.token, insecure: true, waitForRollout: false },
+          { host: api.host, token: api.token, insecure: true, waitForRollout: false, protectedNetworks: [NODE_NETWORK] },
         ),
     );
     if (!existsSync(join(workDir, ".terraform"))) await tofu.init();
@@ -85,6 +87,50 @@ describe.skipIf(!bins)("the Kubernetes tenant stack on a real API server", () =>
     const deny = await get("/apis/networking.k8s.io/v1/namespaces/dsai-acme/networkpolicies/default-deny");
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
   }, 300_000);
+
+  it("enforces Pod Security 'restricted' in the tenant's namespace: the tenant's own pods pass, a privileged or root pod is refused", async () => {
+    const namespace = (await get("/api/v1/namespaces/dsai-acme")) as unknown as { metadata: { labels: Record<string, string> } };
+    expect(namespace.metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted" });
+    type TTemplate = { spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } } };
+    const podOf = async (path: string, extraVolumes: unknown[] = []) => {
+      const { template } = ((await get(path)) as unknown as TTemplate).spec;
+      const spec = { ...template.spec, volumes: [...((template.spec.volumes as unknown[]) ?? []), ...extraVolumes] };
+      return { apiVersion: "v1", kind: "Pod", metadata: { generateName: "check-", labels: template.metadata.labels }, spec };
+    };
+    // Each pod the tenant's controllers would create, submitted as a dry run: the API's own admission decides.
+    const pods = [
+      await podOf("/apis/apps/v1/namespaces/dsai-acme/deployments/core"),
+      await podOf(`/apis/apps/v1/namespaces/dsai-acme/deployments/prov-${PROFILES.asr}`),
+      // The claim's volume is the StatefulSet's to add: an empty folder stands in for it.
+      await podOf("/apis/apps/v1/namespaces/dsai-acme/statefulsets/db", [{ name: "data", emptyDir: {} }]),
+    ];
+    for (const pod of pods) {
+      expect(pod.spec).toMatchObject({ automountServiceAccountToken: false, securityContext: { runAsNonRoot: true } });
+      const res = await api.call("POST", "/api/v1/namespaces/dsai-acme/pods?dryRun=All", pod);
+      expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(201);
+    }
+    const hostile = [
+      { name: "privileged", image: "dsai/providers:test", securityContext: { privileged: true } },
+      { name: "as-image-says", image: "dsai/providers:test" },
+    ];
+    for (const container of hostile) {
+      const res = await api.call("POST", "/api/v1/namespaces/dsai-acme/pods?dryRun=All", {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: container.name },
+        spec: { containers: [container] },
+      });
+      expect({ name: container.name, status: res.status, message: String(res.body.message) }).toMatchObject({
+        name: container.name,
+        status: 403,
+        message: expect.stringContaining("violates PodSecurity"),
+      });
+    }
+    // The nodes and the API server are outside every egress, as are the internal ranges.
+    const core = await get("/apis/networking.k8s.io/v1/namespaces/dsai-acme/networkpolicies/core");
+    const blocks = JSON.stringify(core.spec);
+    for (const network of ["127.0.0.0/8", "169.254.0.0/16", "10.0.0.0/8", NODE_NETWORK]) expect(blocks).toContain(`"${network}"`);
+  }, 120_000);
 
   it("plans no change when applied again", async () => {
     expect((await apply("active")).hasChanges).toBe(false);

@@ -171,6 +171,18 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
       const res = await getWithHost(ports.http, "/sign-in", host);
       expect({ host, status: res.status, location: res.location }).toEqual({ host, status: 404, location: undefined });
     }
+    // Every container of the tenant runs with least privilege, the tenant's own image included.
+    for (const container of lines(run(["ps", "--filter", `label=dsai.tenant=${slug}`, "--format", "{{.Names}}"]))) {
+      const hostConfig = JSON.parse(run(["inspect", "--format", "{{json .HostConfig}}", container])) as Record<string, unknown>;
+      expect({ container, ...hostConfig }).toMatchObject({
+        container,
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges:true"],
+        ReadonlyRootfs: true,
+        PidsLimit: 256,
+        Privileged: false,
+      });
+    }
     // Traefik has no way to read labels at all: no Docker socket.
     expect(run(["inspect", "--format", "{{range .Mounts}}{{.Source}} {{end}}", `${name}-traefik`])).not.toContain("docker.sock");
     // The core's metrics are not served to the public, however the path is spelled.

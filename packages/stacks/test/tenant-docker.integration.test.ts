@@ -17,6 +17,7 @@ import { buildAppImages, buildPostgresImage } from "../../../scripts/images.ts";
 import { ensureHostFirewall } from "../src/platform/host-firewall.ts";
 import { synthStack } from "../src/synth.ts";
 import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
+import { POSTGRES_USER_IDS } from "../src/tenant/docker/database.ts";
 import { createTofu } from "../src/tofu.ts";
 import { loadToolchain } from "../src/toolchain.ts";
 import { sampleDeployment } from "../testing/samples.ts";
@@ -122,6 +123,11 @@ afterAll(() => {
 });
 
 describe("a tenant on the local Docker engine", () => {
+  it("runs Postgres as POSTGRES_USER_IDS, the user its socket tmpfs and its Kubernetes pods are given", () => {
+    const { user, group } = POSTGRES_USER_IDS;
+    expect(run(["run", "--rm", "--entrypoint", "id", images.postgres])).toMatch(new RegExp(`^uid=${user}\\(postgres\\) gid=${group}\\(postgres\\)`));
+  }, 60_000);
+
   it("lives through create, a configuration change, suspend, resume and destroy, leaving nothing behind", async () => {
     const t = await tenant("life");
     const created = await t.apply(desiredState("life"));

@@ -19,6 +19,7 @@ import { parseTenantStackOptions, type TTenantStackOptions, tenantObjectNames } 
 import { createTofu, type TPlanSummary } from "../tofu.ts";
 import type { TToolchainResolved } from "../toolchain.ts";
 import { connectPlatform, disconnectPlatform } from "./edge.ts";
+import { limitProcesses } from "./process-limit.ts";
 import { progressTracker, type TProvisionEvent } from "./progress.ts";
 import { acquireRunLock } from "./run-lock.ts";
 
@@ -190,6 +191,7 @@ export function createProvisioner(o: TProvisionerOptions) {
             { ...process.env, ...o.env },
             options.deployment.edgeAliases,
           );
+          await limitProcesses(slug, { ...process.env, ...o.env });
         }
         const reloaded = await reloadChanged(slug, options.deployment.asteriskConfDir, emit);
         const outputs = await tofu.output();

@@ -11,6 +11,11 @@ import type { TDockerLabels } from "./network.ts";
 export const DATABASE_HOST = "db";
 export const DATABASE_USER = "core";
 export const DATABASE_NAME = "tenant";
+/**
+ * Debian's postgres user in dsai/postgres, created by postgresql-common as the image's first
+ * system user (checked against the image by packages/stacks/test/tenant-docker.integration.test.ts).
+ */
+export const POSTGRES_USER_IDS = { user: 100, group: 102 };
 
 export class TenantDatabase extends Construct {
   /** The core's connection URL (on the tenant network). */
@@ -41,7 +46,7 @@ export class TenantDatabase extends Construct {
       volumes: [{ volumeName: volume.name, containerPath: "/var/lib/postgresql/data" }],
       networksAdvanced: [{ name: o.network, aliases: [DATABASE_HOST] }],
       restart: "unless-stopped",
-      ...leastPrivilege({ writable: ["/tmp", "/var/run/postgresql"] }),
+      ...leastPrivilege({ writable: [{ path: "/tmp" }, { path: "/run/postgresql", owner: POSTGRES_USER_IDS }] }),
       memory: o.memoryMiB,
       // Equal to memory: no swap beyond the limit (Docker would otherwise set twice the limit).
       memorySwap: o.memoryMiB,

@@ -1,5 +1,7 @@
 // The tenant's namespace with its ResourceQuota and LimitRange (a tenant cannot take the
-// cluster), and the helpers every other object of the tenant is placed with.
+// cluster), and the helpers every other object of the tenant is placed with. The namespace
+// enforces the Pod Security "restricted" standard: the API server itself refuses any pod of the
+// tenant that runs privileged, as root, with capabilities or able to gain privileges.
 import { LimitRangeV1 } from "@cdktf/provider-kubernetes/lib/limit-range-v1/index.js";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1/index.js";
 import { ResourceQuotaV1 } from "@cdktf/provider-kubernetes/lib/resource-quota-v1/index.js";
@@ -16,7 +18,17 @@ export class TenantNamespace extends Construct {
     this.name = `dsai-${o.slug}`;
     this.labels = { "dsai.tenant": o.slug };
     const namespace = new NamespaceV1(this, "namespace", {
-      metadata: { name: this.name, labels: { ...this.labels, "dsai.role": "tenant" } },
+      metadata: {
+        name: this.name,
+        labels: {
+          ...this.labels,
+          "dsai.role": "tenant",
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/warn": "restricted",
+          "pod-security.kubernetes.io/audit": "restricted",
+        },
+      },
     });
     this.inNamespace = { dependsOn: [namespace] };
     new ResourceQuotaV1(this, "quota", {

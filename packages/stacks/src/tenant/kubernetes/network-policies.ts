@@ -7,10 +7,23 @@ import { Construct } from "constructs";
 import { CORE_PORTS } from "../options.ts";
 import type { TenantNamespace } from "./namespace.ts";
 
-/** Addresses outside the cluster: everything but the private, shared and link-local ranges. */
-const OUTSIDE = {
-  ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"] },
-};
+/** Never a tenant's egress: this host "0", loopback, private, shared, link-local, multicast and reserved ranges. */
+const INTERNAL = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+];
+/**
+ * Addresses outside the cluster: everything but the internal ranges and the operator's protected
+ * networks — the cluster's nodes and its API server, which may well have public addresses.
+ */
+const outside = (protectedNetworks: string[]) => ({ ipBlock: { cidr: "0.0.0.0/0", except: [...INTERNAL, ...protectedNetworks] } });
 const DNS = {
   to: [{ namespaceSelector: {} }],
   ports: [
@@ -24,7 +37,13 @@ export class TenantNetworkPolicies extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    o: { namespace: TenantNamespace; asteriskNamespaceRole: string; ingressNamespaceRole: string; licensePort: number },
+    o: {
+      namespace: TenantNamespace;
+      asteriskNamespaceRole: string;
+      ingressNamespaceRole: string;
+      licensePort: number;
+      protectedNetworks: string[];
+    },
   ) {
     super(scope, id);
     const policy = (name: string, spec: ConstructorParameters<typeof NetworkPolicyV1>[2]["spec"]) =>
@@ -45,7 +64,7 @@ export class TenantNetworkPolicies extends Construct {
         DNS,
         { to: [{ podSelector: { matchLabels: { app: "db" } } }], ports: [tcp(5432)] },
         { to: [{ podSelector: { matchLabels: { app: "provider" } } }] },
-        { to: [OUTSIDE], ports: [tcp(443), tcp(o.licensePort)] },
+        { to: [outside(o.protectedNetworks)], ports: [tcp(443), tcp(o.licensePort)] },
       ],
     });
     policy("db", {
@@ -59,7 +78,7 @@ export class TenantNetworkPolicies extends Construct {
       podSelector: { matchLabels: { app: "provider" } },
       policyTypes: ["Ingress", "Egress"],
       ingress: [{ from: [core] }],
-      egress: [DNS, { to: [OUTSIDE], ports: [tcp(443)] }],
+      egress: [DNS, { to: [outside(o.protectedNetworks)], ports: [tcp(443)] }],
     });
   }
 }

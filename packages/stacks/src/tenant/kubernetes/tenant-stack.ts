@@ -6,6 +6,7 @@
 // Suspended: every workload at zero replicas, the PVC kept. Deep imports keep synthesis light.
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider/index.js";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1/index.js";
+import { ZCidrSchema } from "@dsai/contracts";
 import { type App, TerraformOutput, TerraformStack } from "cdktf";
 import { z } from "zod";
 import { pinProviders } from "../../pin-providers.ts";
@@ -32,6 +33,14 @@ export const ZKubernetesTargetSchema = z
     asteriskNamespaceRole: z.string().default("asterisk"),
     ingressNamespaceRole: z.string().default("ingress"),
     storageClass: z.string().optional(),
+    /**
+     * The cluster's node addresses and its API server's, kept out of every tenant's egress (the
+     * internal ranges always are): on a cloud they are often public addresses.
+     */
+    protectedNetworks: z
+      .array(ZCidrSchema.refine((c) => !c.includes(":"), "an IPv4 network without a port"))
+      .max(32)
+      .default([]),
   })
   .refine((t) => t.configPath !== undefined || (t.host !== undefined && t.token !== undefined), "a kubeconfig path, or host and token");
 export type TKubernetesTarget = z.input<typeof ZKubernetesTargetSchema>;
@@ -114,6 +123,7 @@ export class KubernetesTenantStack extends TerraformStack {
       asteriskNamespaceRole: target.asteriskNamespaceRole,
       ingressNamespaceRole: target.ingressNamespaceRole,
       licensePort: Number(new URL(deployment.license.url).port || 443),
+      protectedNetworks: target.protectedNetworks,
     });
 
     new TerraformOutput(this, "tenant_namespace", { value: namespace.name });

@@ -1,24 +1,57 @@
 // The tenant's workloads: Postgres as a StatefulSet with its claim (the claim outlives
 // suspension), a Deployment and Service per provider profile that runs as an image (reachable at
 // prov-<profile id>), and the core's Deployment, Service and Traefik Ingress for <slug>.<domain>.
-// Replicas are zero while the tenant is suspended.
+// Replicas are zero while the tenant is suspended. Every pod meets the Pod Security "restricted"
+// standard its namespace enforces: a numeric non-root user, no capability, no privilege
+// escalation, the runtime's seccomp profile, a read-only root with memory-backed folders for
+// what it writes, and no service-account token (no tenant pod talks to the Kubernetes API).
 import { DeploymentV1, type DeploymentV1SpecTemplateSpecContainer } from "@cdktf/provider-kubernetes/lib/deployment-v1/index.js";
 import { IngressV1 } from "@cdktf/provider-kubernetes/lib/ingress-v1/index.js";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1/index.js";
 import { StatefulSetV1 } from "@cdktf/provider-kubernetes/lib/stateful-set-v1/index.js";
 import { PROVIDER_HOST_PREFIX, type TProviderProfile } from "@dsai/contracts";
 import { Construct } from "constructs";
-import { DATABASE_HOST, DATABASE_NAME, DATABASE_USER } from "../docker/database.ts";
+import { DATABASE_HOST, DATABASE_NAME, DATABASE_USER, POSTGRES_USER_IDS } from "../docker/database.ts";
 import { literal } from "../literal.ts";
 import { CORE_PORTS } from "../options.ts";
 import type { TenantNamespace } from "./namespace.ts";
 
 type TWorkload = { namespace: TenantNamespace; replicas: "0" | "1"; waitForRollout: boolean };
 type TEnv = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+/** Who a pod runs as. The platform's core and providers images run as nobody (their USER); tenant images are run as it too. */
+type TRunAs = { user: number; group: number };
+export const NOBODY: TRunAs = { user: 65534, group: 65534 };
+
+/** The pod-level part of "restricted": who the pod runs as, seccomp, no token. */
+function restrictedPod(runAs: TRunAs) {
+  return {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: String(runAs.user),
+      runAsGroup: String(runAs.group),
+      fsGroup: String(runAs.group),
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}
+/** The container-level part, with a memory-backed volume for each folder it writes. */
+function restrictedContainer(writable: string[]) {
+  return {
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    volumeMount: writable.map((path, i) => ({ name: `writable-${i}`, mountPath: path })),
+  };
+}
+const writableVolumes = (writable: string[]) =>
+  writable.map((_, i) => ({ name: `writable-${i}`, emptyDir: { medium: "Memory", sizeLimit: "64Mi" } }));
+
 const limits = (memoryMiB: number, cpuRequest: string) => ({
   limits: { cpu: "1", memory: `${memoryMiB}Mi` },
   requests: { cpu: cpuRequest, memory: "128Mi" },
 });
+
+const POSTGRES_WRITABLE = ["/tmp", "/run/postgresql"];
 
 export class TenantDatabaseSet extends Construct {
   constructor(
@@ -44,13 +77,19 @@ export class TenantDatabaseSet extends Construct {
         template: {
           metadata: { labels: { ...namespace.labels, ...app } },
           spec: {
+            ...restrictedPod(POSTGRES_USER_IDS),
+            volume: writableVolumes(POSTGRES_WRITABLE),
             container: [
               {
                 name: "postgres",
                 image: o.image,
                 env: [{ name: "POSTGRES_USER", value: DATABASE_USER }, { name: "POSTGRES_DB", value: DATABASE_NAME }, o.password],
                 port: [{ containerPort: 5432, name: "postgres" }],
-                volumeMount: [{ name: "data", mountPath: "/var/lib/postgresql/data" }],
+                ...restrictedContainer(POSTGRES_WRITABLE),
+                volumeMount: [
+                  { name: "data", mountPath: "/var/lib/postgresql/data" },
+                  ...restrictedContainer(POSTGRES_WRITABLE).volumeMount,
+                ],
                 resources: limits(o.memoryMiB, "100m"),
                 readinessProbe: { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-q"] }, periodSeconds: 2 },
               },
@@ -92,7 +131,11 @@ function deploymentWithService(
       selector: { matchLabels: o.app },
       template: {
         metadata: { labels: { ...namespace.labels, ...o.app } },
-        spec: { container: [{ ...o.container, port: o.ports.map((p) => ({ containerPort: p.port, name: p.name })) }] },
+        spec: {
+          ...restrictedPod(NOBODY),
+          volume: writableVolumes(["/tmp"]),
+          container: [{ ...o.container, ...restrictedContainer(["/tmp"]), port: o.ports.map((p) => ({ containerPort: p.port, name: p.name })) }],
+        },
       },
     },
     ...namespace.inNamespace,
