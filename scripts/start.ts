@@ -99,7 +99,23 @@ async function waitReady(name: string, url: string, timeoutMs = 60_000): Promise
   }
 }
 
+/**
+ * The tenants' state is the platform user's alone; its data folder too, but for passing through:
+ * the embedded Postgres runs as a user of its own, which must reach its folder inside (its files
+ * and every secret file here are 0600 or narrower).
+ */
+function ownFolders(): void {
+  for (const [dir, mode] of [
+    [stateDir, 0o700],
+    [dataDir, 0o711],
+  ] as const) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, mode);
+  }
+}
+
 async function main(): Promise<void> {
+  ownFolders();
   const external = env.DATABASE_URL;
   const postgres = external
     ? { adminUrl: external, stop: async () => {} }

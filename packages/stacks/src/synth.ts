@@ -1,7 +1,9 @@
 // Synthesizes one CDKTF stack in-process (no cdktf-cli) into a tofu working directory.
 // The working directory keeps its `.terraform/`, lock file and state across synths: only
-// `cdk.tf.json` is replaced, atomically, so an interrupted synth never leaves a torn file.
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// `cdk.tf.json` is replaced, atomically, so an interrupted synth never leaves a torn file. The
+// stack and its state hold what the platform's stacks are made of (the ARI password, a tenant's
+// generated Asterisk files): the directory is the platform user's alone (0700, files 0600).
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, LocalBackend, PgBackend, type TerraformStack } from "cdktf";
@@ -34,9 +36,10 @@ export function synthStack(
     }
     app.synth();
     const synthesized = readFileSync(join(outdir, "stacks", stack.node.id, STACK_FILE), "utf8");
-    mkdirSync(workDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    chmodSync(workDir, 0o700);
     const file = join(workDir, STACK_FILE);
-    writeFileSync(`${file}.tmp`, synthesized);
+    writeFileSync(`${file}.tmp`, synthesized, { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
     return { file, json: JSON.parse(synthesized) };
   } finally {

@@ -6,7 +6,7 @@
 // images carries Traefik labels that would take every host of the edge, and must take none.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,6 +153,11 @@ describe.skipIf(!ready)("the local platform on Docker", () => {
     const state = { ...sample, providerProfiles: [...(sample.providerProfiles ?? []), takeover] };
     const result = await withControl.apply({ desiredState: state, deployment });
     expect(result.reloaded).toEqual(["res_pjsip.so", "pbx_config.so"]);
+    // The stacks' folders hold the ARI password and the tenant's passwords: the platform user's alone.
+    for (const dir of [join(scratch, "platform"), join(scratch, "tenants", slug)]) {
+      expect({ dir, mode: statSync(dir).mode & 0o777 }).toEqual({ dir, mode: 0o700 });
+      expect(statSync(join(dir, "cdk.tf.json")).mode & 0o777).toBe(0o600);
+    }
     // The labels did reach the tenant's container: only Traefik's not reading them keeps the edge.
     expect(run(["inspect", "--format", '{{index .Config.Labels "traefik.enable"}}', `dsai-${slug}-prov-${TAKEOVER_PROFILE}`])).toBe("true");
 
