@@ -84,7 +84,7 @@ describe("a hostile tenant core", () => {
     });
   }
 
-  it("answering another tenant's slug gets nothing planned: the run fails and saying so, no folder of either tenant is made", async () => {
+  it("answering another tenant's slug gets nothing planned: the run fails, saying so, and no folder of either tenant is made", async () => {
     const victim = await h.make.tenant({ members: [] });
     const { tenant, run } = await tenantWithPlannedChange();
     const stolen = { generatorVersion: GENERATOR_VERSION, slug: victim.slug, status: "active" };
