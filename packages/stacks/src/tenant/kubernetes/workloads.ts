@@ -36,10 +36,19 @@ function restrictedPod(runAs: TRunAs) {
     },
   };
 }
-/** The container-level part, with a memory-backed volume for each folder it writes. */
+/**
+ * The container-level part, with a memory-backed volume for each folder it writes. runAsNonRoot
+ * is repeated here: the provider sends `false` for a container's unset runAsNonRoot, which
+ * would override the pod's (the API server's Pod Security admission refused exactly that).
+ */
 function restrictedContainer(writable: string[]) {
   return {
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    },
     volumeMount: writable.map((path, i) => ({ name: `writable-${i}`, mountPath: path })),
   };
 }
