@@ -4,7 +4,6 @@
 // no unbounded answer. The core here is a faithful protocol peer of the tenant API (tRPC over
 // HTTP, the `tenant.desiredState` query) that answers what a hostile tenant would; the platform
 // database, the worker's executor and the provisioner are the real ones.
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,7 +17,7 @@ import { MAX_CORE_ANSWER_BYTES } from "../src/server/tenant-core/host-fetch.ts";
 import { newTenantSecrets, sealJson } from "../src/server/tenants/secrets.ts";
 import { parseWorkerConfig } from "../src/worker/config.ts";
 import { createRunExecutor } from "../src/worker/executor.ts";
-import { startConsoleHarness, TEST_PLATFORM_KEY, type TConsoleHarness } from "./harness.ts";
+import { startConsoleHarness, type TConsoleHarness, TEST_PLATFORM_KEY } from "./harness.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dsai-hostile-core-"));
 const stateRoot = join(scratch, "state");
@@ -104,16 +103,20 @@ describe("a hostile tenant core", () => {
   it.each([
     ["by host name", true],
     ["by URL", false],
-  ])("answering more than the platform reads (%s) fails the run without holding the answer", async (_how, byHost) => {
-    const { tenant, run } = await tenantWithPlannedChange();
-    const padding = "x".repeat(MAX_CORE_ANSWER_BYTES);
-    reply = JSON.stringify({ result: { data: { desiredState: { slug: tenant.slug, padding }, rejected: [] } } });
+  ])(
+    "answering more than the platform reads (%s) fails the run without holding the answer",
+    async (_how, byHost) => {
+      const { tenant, run } = await tenantWithPlannedChange();
+      const padding = "x".repeat(MAX_CORE_ANSWER_BYTES);
+      reply = JSON.stringify({ result: { data: { desiredState: { slug: tenant.slug, padding }, rejected: [] } } });
 
-    await executor(byHost).drainTenant(tenant.id);
+      await executor(byHost).drainTenant(tenant.id);
 
-    const after = await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } });
-    expect(after.status).toBe("failed");
-    expect(after.error).toMatch(/larger than 16 MiB/);
-    expect(existsSync(join(stateRoot, tenant.slug))).toBe(false);
-  }, 60_000);
+      const after = await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } });
+      expect(after.status).toBe("failed");
+      expect(after.error).toMatch(/larger than 16 MiB/);
+      expect(existsSync(join(stateRoot, tenant.slug))).toBe(false);
+    },
+    60_000,
+  );
 });

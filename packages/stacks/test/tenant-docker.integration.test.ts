@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAppImages, buildPostgresImage } from "../../../scripts/images.ts";
 import { ensureHostFirewall } from "../src/platform/host-firewall.ts";
 import { synthStack } from "../src/synth.ts";
-import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
 import { POSTGRES_USER_IDS } from "../src/tenant/docker/database.ts";
+import { DockerTenantStack } from "../src/tenant/docker/tenant-stack.ts";
 import { createTofu } from "../src/tofu.ts";
 import { loadToolchain } from "../src/toolchain.ts";
 import { sampleDeployment } from "../testing/samples.ts";
@@ -125,7 +125,9 @@ afterAll(() => {
 describe("a tenant on the local Docker engine", () => {
   it("runs Postgres as POSTGRES_USER_IDS, the user its socket tmpfs and its Kubernetes pods are given", () => {
     const { user, group } = POSTGRES_USER_IDS;
-    expect(run(["run", "--rm", "--entrypoint", "id", images.postgres])).toMatch(new RegExp(`^uid=${user}\\(postgres\\) gid=${group}\\(postgres\\)`));
+    expect(run(["run", "--rm", "--entrypoint", "id", images.postgres])).toMatch(
+      new RegExp(`^uid=${user}\\(postgres\\) gid=${group}\\(postgres\\)`),
+    );
   }, 60_000);
 
   it("lives through create, a configuration change, suspend, resume and destroy, leaving nothing behind", async () => {
@@ -203,7 +205,8 @@ describe("a tenant on the local Docker engine", () => {
       const provider = lines(run(["ps", "--filter", "label=dsai.tenant=iso-a", "--filter", "name=-prov-", "--format", "{{.Names}}"]));
       expect(provider).toHaveLength(1);
       for (const from of ["dsai-iso-a-core", ...provider])
-        for (const gateway of gateways) expect(`${from} -> ${gateway}:${port} ${probe(gateway, port, from)}`).toBe(`${from} -> ${gateway}:${port} closed`);
+        for (const gateway of gateways)
+          expect(`${from} -> ${gateway}:${port} ${probe(gateway, port, from)}`).toBe(`${from} -> ${gateway}:${port} closed`);
     } finally {
       host.close();
     }

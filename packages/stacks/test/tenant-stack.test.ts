@@ -115,7 +115,10 @@ describe("the Docker tenant stack", () => {
   });
 
   it("keeps a suspended tenant's network and data but runs nothing, and its numbers refuse", () => {
-    const s = synth({ desiredState: sampleDesiredState("acme", { status: "suspended" }), deployment: { ...deployment, edgeRoutesDir: "/srv/t" } });
+    const s = synth({
+      desiredState: sampleDesiredState("acme", { status: "suspended" }),
+      deployment: { ...deployment, edgeRoutesDir: "/srv/t" },
+    });
     expect(containers(s)).toEqual([]);
     expect(s.resource.local_file).toBeUndefined();
     expect(Object.keys(s.resource.docker_volume ?? {})).toHaveLength(1);

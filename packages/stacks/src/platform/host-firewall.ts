@@ -45,7 +45,8 @@ export async function ensureHostFirewall(): Promise<{ families: string[]; added:
   let added = 0;
   for (const cmd of ["iptables", "ip6tables"]) {
     if (!(await ok(cmd, ["-w", "-L", "INPUT", "-n"]))) {
-      if (cmd === "iptables") throw new Error("iptables does not answer (`iptables -L INPUT`): the host firewall for tenants cannot be installed");
+      if (cmd === "iptables")
+        throw new Error("iptables does not answer (`iptables -L INPUT`): the host firewall for tenants cannot be installed");
       continue; // no IPv6 filtering on this host: Docker then gives containers no IPv6 either
     }
     families.push(cmd);

@@ -6,7 +6,8 @@ import { services } from "../services.ts";
 import type { TContext } from "./trpc.ts";
 
 export async function consoleContext(): Promise<TContext> {
-  const { db, queue, baseDomain, cores, license, recordings, providersImage, targets, maxTenantsPerOwner, platformAdmins } = await services();
+  const { db, queue, baseDomain, cores, license, recordings, providersImage, targets, maxTenantsPerOwner, platformAdmins } =
+    await services();
   const session = await auth();
   const id = session?.user?.id;
   const row = id ? await db.user.findUnique({ where: { id } }) : null;

@@ -143,7 +143,9 @@ function deploymentWithService(
         spec: {
           ...restrictedPod(NOBODY),
           volume: writableVolumes(["/tmp"]),
-          container: [{ ...o.container, ...restrictedContainer(["/tmp"]), port: o.ports.map((p) => ({ containerPort: p.port, name: p.name })) }],
+          container: [
+            { ...o.container, ...restrictedContainer(["/tmp"]), port: o.ports.map((p) => ({ containerPort: p.port, name: p.name })) },
+          ],
         },
       },
     },

@@ -23,12 +23,12 @@ export const tenantRouter = router({
     .query(({ ctx, input }) => checkSlug(ctx.db, input.slug, ctx.baseDomain)),
   /** Where this platform can run a tenant (the create page offers a choice when there is one). */
   targets: authedProcedure.query(({ ctx }) => ctx.targets ?? ["docker"]),
-  create: authedProcedure
-    .input(z.unknown())
-    .mutation(({ ctx, input }) => createTenant(ctx.db, ctx.queue, ctx.user.id, input, {
-        offered: ctx.targets ?? ["docker"],
-        maxTenantsPerOwner: ctx.maxTenantsPerOwner ?? DEFAULT_MAX_TENANTS_PER_OWNER,
-      })),
+  create: authedProcedure.input(z.unknown()).mutation(({ ctx, input }) =>
+    createTenant(ctx.db, ctx.queue, ctx.user.id, input, {
+      offered: ctx.targets ?? ["docker"],
+      maxTenantsPerOwner: ctx.maxTenantsPerOwner ?? DEFAULT_MAX_TENANTS_PER_OWNER,
+    }),
+  ),
   get: tenantProcedure("member").query(async ({ ctx }) => ({
     ...(await tenantOverview(ctx.db, ctx.tenant.id, ctx.baseDomain)),
     role: ctx.role,
