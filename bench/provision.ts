@@ -74,7 +74,12 @@ async function direct(images: TImages, slug: string): Promise<number> {
   const port = await freePort();
   const d = sampleDeployment({ asteriskConfDir: "/unused", images: { core: images.core, postgres: images.postgres } });
   const label = ["--label", `dsai.bench=${slug}`];
-  const limits = ["--memory", "512m", "--memory-swap", "512m", "--cpus", "1.0", "--restart", "unless-stopped"];
+  // The same least privilege the tenant stack gives every container (least-privilege.ts, process-limit.ts).
+  const limits = [
+    ...["--memory", "512m", "--memory-swap", "512m", "--cpus", "1.0", "--restart", "unless-stopped"],
+    ...["--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "--read-only", "--pids-limit", "256"],
+    ...["--tmpfs", "/tmp:rw,nosuid,nodev,size=64m"],
+  ];
   const started = performance.now();
   docker(["network", "create", "--internal", ...label, `${slug}-net`]);
   docker(["network", "create", "--opt", "com.docker.network.bridge.enable_ip_masquerade=false", ...label, `${slug}-edge`]);
@@ -90,6 +95,8 @@ async function direct(images: TImages, slug: string): Promise<number> {
     `${slug}-net`,
     "--network-alias",
     "db",
+    "--tmpfs",
+    "/run/postgresql:rw,nosuid,nodev,uid=100,gid=102,size=64m",
     "-v",
     `${slug}-pgdata:/var/lib/postgresql/data`,
     "-e",
