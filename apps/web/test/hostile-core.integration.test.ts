@@ -1,7 +1,7 @@
 // A tenant's core is the tenant's: compromised, it may answer anything. The worker plans a
 // change only from a desired state that names the tenant it asked — never another tenant's slug,
 // which the provisioner would use for that tenant's folder, stack and Asterisk files — and reads
-// no unbounded answer. The core here is a faithful protocol peer of the tenant API (tRPC over
+// no unbounded answer, and no more provider containers than the operator allows. The core here is a faithful protocol peer of the tenant API (tRPC over
 // HTTP, the `tenant.desiredState` query) that answers what a hostile tenant would; the platform
 // database, the worker's executor and the provisioner are the real ones.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -97,6 +97,27 @@ describe("a hostile tenant core", () => {
     expect(after.error).not.toContain(victim.slug);
     expect(after.desiredState).toBeNull();
     expect(existsSync(join(stateRoot, victim.slug))).toBe(false);
+    expect(existsSync(join(stateRoot, tenant.slug))).toBe(false);
+  }, 60_000);
+
+  it("asking for more provider containers than the operator allows gets nothing planned, and the tenant stays active to correct it", async () => {
+    const { tenant, run } = await tenantWithPlannedChange();
+    const providerProfiles = Array.from({ length: 9 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-00000000000${i}`,
+      name: `Provider ${i}`,
+      kind: "tts",
+      runtime: { type: "image", image: "dsai/providers:test", port: 8080, args: ["tts"] },
+    }));
+    reply = JSON.stringify({
+      result: { data: { desiredState: { generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active", providerProfiles }, rejected: [] } },
+    });
+
+    await executor().drainTenant(tenant.id);
+
+    const after = await h.db.provisioningRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(after.status).toBe("failed");
+    expect(after.error).toContain("providerProfiles: 9 provider profiles run as images: this platform runs at most 8 per tenant");
+    expect((await h.db.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).status).toBe("active");
     expect(existsSync(join(stateRoot, tenant.slug))).toBe(false);
   }, 60_000);
 

@@ -15,6 +15,12 @@ export class InputError extends FieldIssuesError {
   }
 }
 
+/**
+ * A tenant's change the platform's rules refuse when it is planned (SIP ownership, limits):
+ * nothing was applied, so an active tenant stays active, to correct its change.
+ */
+export class RefusedChangeError extends FieldIssuesError {}
+
 /** A request that cannot be done in the resource's current state (e.g. suspending a deleted tenant). */
 export class ConflictError extends Error {}
 export class NotFoundError extends Error {}

@@ -55,6 +55,13 @@ export const ZWorkerConfigSchema = z.strictObject({
   runLeaseMs: z.number().int().min(3_000).max(600_000).default(45_000),
   /** Re-apply every live tenant when the worker starts (the platform's start); tests leave it off. */
   reconcileOnStart: z.boolean().default(false),
+  /** What one tenant may run here, checked when a change is planned. */
+  limits: z
+    .strictObject({
+      /** Provider profiles that run as images: each is a container on this platform. */
+      providerContainersPerTenant: z.number().int().min(0).max(100).default(8),
+    })
+    .prefault({}),
   /** Credit of a new tenant's license, in call seconds. */
   initialCreditSeconds: z.number().int().min(0).default(3_600),
   /** Where tenants' trunks may take calls from and send SIP to (see sip-rules.ts); defaults are safe. */

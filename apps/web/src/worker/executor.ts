@@ -15,6 +15,7 @@ import {
 } from "@dsai/contracts";
 import type { PrismaClient, ProvisioningRun, RunAction, Tenant, TenantStatus } from "@dsai/db";
 import type { TProvisionEvent, TProvisioner, TTenantDeployment } from "@dsai/stacks";
+import { RefusedChangeError } from "../server/errors.ts";
 import { isWrongStatus, type TLicenseAdmin } from "../server/license/admin-client.ts";
 import type { TRecordingStore } from "../server/recordings/store.ts";
 import { claimNextRun, renewLease, runEventLog } from "../server/runs/claim.ts";
@@ -22,10 +23,10 @@ import { coreOf, type TCoreEndpoint, viaCore } from "../server/tenant-core/clien
 import { hostFetch } from "../server/tenant-core/host-fetch.ts";
 import { newTenantSecrets, openJson, sealJson, type TTenantSecrets } from "../server/tenants/secrets.ts";
 import { promoteSipClaims, releaseAllSipClaims } from "../server/tenants/sip-claims.ts";
-import { claimSipOwnership, SipOwnershipError } from "../server/tenants/sip-ownership.ts";
+import { claimSipOwnership } from "../server/tenants/sip-ownership.ts";
 import { sipPolicyOf } from "../server/tenants/sip-rules.ts";
 import type { TWorkerConfig } from "./config.ts";
-import { ownDesiredState } from "./tenant-answer.ts";
+import { checkTenantLimits, ownDesiredState } from "./tenant-answer.ts";
 
 export type TExecutorDeps = {
   db: PrismaClient;
@@ -137,6 +138,7 @@ export function createRunExecutor(d: TExecutorDeps) {
         detail: r.issues.map((i) => `${i.path}: ${i.message}`).join("; "),
       });
     const desiredState = ownDesiredState(tenant, answer.desiredState);
+    checkTenantLimits(desiredState, d.config.limits);
     // Before anything is planned: the trunks follow the operator's rules, and the numbers and networks are this tenant's alone.
     await claimSipOwnership(d.db, {
       tenantId: tenant.id,
@@ -260,8 +262,8 @@ export function createRunExecutor(d: TExecutorDeps) {
           where: { id: run.id },
           data: { status: "failed", error: message, finishedAt: new Date(), lockedUntil: null },
         }),
-        // A change refused for what it claims applied nothing: an active tenant stays active, to correct it.
-        ...(err instanceof SipOwnershipError && tenant.status === "active"
+        // A change refused by the platform's rules applied nothing: an active tenant stays active, to correct it.
+        ...(err instanceof RefusedChangeError && tenant.status === "active"
           ? []
           : [d.db.tenant.update({ where: { id: tenant.id }, data: { status: "failed" } })]),
       ]);

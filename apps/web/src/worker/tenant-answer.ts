@@ -5,10 +5,25 @@
 // tenant. Sizes are bounded by the contract itself (ZTenantDesiredStateSchema's maxima) and the
 // answer's bytes by the client that read it (host-fetch.ts).
 import { type TTenantDesiredState, ZTenantDesiredStateSchema } from "@dsai/contracts";
-import { InputError } from "../server/errors.ts";
+import { InputError, RefusedChangeError } from "../server/errors.ts";
 
 /** Thrown when a core's answer is not about its own tenant; the run fails with this message. */
 export class ForeignStateError extends Error {}
+
+/** What the operator allows one tenant on this platform (the worker's `limits`). */
+export type TTenantLimits = { providerContainersPerTenant: number };
+
+/** Refuses a planned change past the operator's limits: each provider profile that runs as an image is a container here. */
+export function checkTenantLimits(state: TTenantDesiredState, limits: TTenantLimits): void {
+  const containers = state.providerProfiles.filter((p) => p.runtime.type === "image").length;
+  if (containers > limits.providerContainersPerTenant)
+    throw new RefusedChangeError("change", [
+      {
+        path: "providerProfiles",
+        message: `${containers} provider profiles run as images: this platform runs at most ${limits.providerContainersPerTenant} per tenant (use an external service's URL, or remove some)`,
+      },
+    ]);
+}
 
 /** The desired state `answer`, if it is valid and is `tenant`'s own. */
 export function ownDesiredState(tenant: { slug: string }, answer: unknown): TTenantDesiredState {

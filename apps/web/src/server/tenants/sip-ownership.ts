@@ -2,12 +2,13 @@
 // operator's rules (sip-rules.ts) and its numbers and source networks are free platform-wide
 // (sip-claims.ts), which it then holds. A refusal names each field and why, never the tenant
 // that holds what was asked for.
-import { FieldIssuesError, type TResolve, type TTenantDesiredState } from "@dsai/contracts";
+import type { TResolve, TTenantDesiredState } from "@dsai/contracts";
 import type { PrismaClient } from "@dsai/db";
+import { RefusedChangeError } from "../errors.ts";
 import { reserveSipClaims } from "./sip-claims.ts";
 import { checkSipRules, type TSipPolicy } from "./sip-rules.ts";
 
-export class SipOwnershipError extends FieldIssuesError {}
+export class SipOwnershipError extends RefusedChangeError {}
 
 export async function claimSipOwnership(
   db: PrismaClient,
