@@ -109,7 +109,12 @@ describe("a hostile tenant core", () => {
       runtime: { type: "image", image: "dsai/providers:test", port: 8080, args: ["tts"] },
     }));
     reply = JSON.stringify({
-      result: { data: { desiredState: { generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active", providerProfiles }, rejected: [] } },
+      result: {
+        data: {
+          desiredState: { generatorVersion: GENERATOR_VERSION, slug: tenant.slug, status: "active", providerProfiles },
+          rejected: [],
+        },
+      },
     });
 
     await executor().drainTenant(tenant.id);
